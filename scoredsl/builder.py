@@ -1,0 +1,355 @@
+"""Build: Lark tree -> AST (`scoredsl.nodes`), every node with its `Span`.
+
+One `Transformer`, one method per grammar rule. It raises nothing a user can cause: the
+grammar already guarantees each rule's shape.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from lark import Token, Transformer, Tree, v_args
+from lark.tree import Meta as LarkMeta
+
+from scoredsl import nodes as n
+from scoredsl.source import Source, Span
+
+_OPS = {"≤": "<=", "≥": ">=", "≠": "!=", "×": "*", "÷": "/"}
+
+
+@attrs.frozen
+class _Id:
+    text: str
+    span: Span
+
+
+def unquote(token: str) -> str:
+    """The text of a STRING token: quotes removed, ``\\"``, ``\\\\``, ``\\n``, ``\\t`` decoded."""
+    body = token[1:-1]
+    out: list[str] = []
+    chars = iter(body)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+    return "".join(out)
+
+
+@v_args(meta=True)
+class Builder(Transformer[Token, n.Scheme]):
+    def __init__(self, source: Source) -> None:
+        super().__init__(visit_tokens=False)
+        self._file = source
+
+    # ---- spans ------------------------------------------------------------------------
+
+    def _span(self, meta: LarkMeta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self._file, 0, 0)
+        return Span(self._file, meta.start_pos, meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        start = token.start_pos or 0
+        end = token.end_pos if token.end_pos is not None else start + len(token)
+        return Span(self._file, start, end)
+
+    @staticmethod
+    def _strings(children: list[Any]) -> list[str]:
+        return [unquote(c) for c in children if isinstance(c, Token) and c.type == "STRING"]
+
+    @staticmethod
+    def _first(children: list[Any], cls: type[Any]) -> Any:
+        return next((c for c in children if isinstance(c, cls)), None)
+
+    # ---- scheme -----------------------------------------------------------------------
+
+    def start(self, meta: LarkMeta, children: list[Any]) -> n.Scheme:
+        scheme: n.Scheme = children[0]
+        return scheme
+
+    def scheme(self, meta: LarkMeta, children: list[Any]) -> n.Scheme:
+        ident, title, *rest = children
+        extends = rest[0] if rest and isinstance(rest[0], str) else None
+        body = tuple(c for c in rest if not isinstance(c, str))
+        return n.Scheme(
+            str(ident), unquote(title), extends, body, self._span(meta), self._tok(ident)
+        )
+
+    def extends(self, meta: LarkMeta, children: list[Any]) -> str:
+        return unquote(children[0])
+
+    def _meta(self, key: str, meta: LarkMeta, value: str) -> n.Meta:
+        return n.Meta(key, value, self._span(meta))
+
+    def source(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
+        return self._meta("source", meta, unquote(children[0]))
+
+    def version(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
+        return self._meta("version", meta, unquote(children[0]))
+
+    def total(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
+        return self._meta("total", meta, str(children[0]))
+
+    def rounding(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
+        mode = str(children[1]) if len(children) > 1 else "half-up"
+        return self._meta("rounding", meta, f"{children[0]} {mode}")
+
+    def en(self, meta: LarkMeta, children: list[Any]) -> n.English:
+        return n.English(unquote(children[0]), self._span(meta))
+
+    def accept(self, meta: LarkMeta, children: list[Any]) -> n.Accept:
+        return n.Accept(str(children[0]), unquote(children[1]), self._span(meta))
+
+    def note(self, meta: LarkMeta, children: list[Any]) -> n.Note:
+        return n.Note(unquote(children[0]), self._span(meta))
+
+    # ---- inputs and values ------------------------------------------------------------
+
+    def input(self, meta: LarkMeta, children: list[Any]) -> n.Input:
+        name, type_, domain, *rest = children
+        strings = self._strings(rest)
+        clause = self._first(rest, _Clause)
+        return n.Input(
+            str(name),
+            str(type_),
+            domain,
+            strings[0] if strings else None,
+            clause.text if clause else None,
+            self._span(meta),
+            self._tok(name),
+        )
+
+    def domain(self, meta: LarkMeta, children: list[Any]) -> n.Condition:
+        condition: n.Condition = children[0]
+        return condition
+
+    def clause(self, meta: LarkMeta, children: list[Any]) -> _Clause:
+        token = children[0]
+        text = unquote(token) if token.type == "STRING" else str(token)
+        return _Clause(text)
+
+    def value(self, meta: LarkMeta, children: list[Any]) -> n.Value:
+        name, *rest = children
+        strings = self._strings(rest)
+        clause = self._first(rest, _Clause)
+        kind, body = self._first(rest, tuple)
+        return n.Value(
+            str(name),
+            strings[0] if strings else None,
+            kind,
+            clause.text if clause else None,
+            body,
+            self._span(meta),
+            self._tok(name),
+        )
+
+    def formula(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Formula, tuple[Any, ...]]:
+        expr, *block = children
+        body = block[0] if block and block[0] is not None else ()
+        return n.Formula(expr, self._span(meta)), body
+
+    def lookup(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Lookup, tuple[Any, ...]]:
+        return n.Lookup(str(children[0]), self._tok(children[0])), children[1]
+
+    by = lookup
+    computed = formula
+
+    # ---- items ------------------------------------------------------------------------
+
+    def item(self, meta: LarkMeta, children: list[Any]) -> n.Item:
+        ident, label, points, *rest = children
+        kind: n.Lookup | n.Formula | None = None
+        body: tuple[Any, ...] = ()
+        if rest and isinstance(rest[0], tuple) and len(rest[0]) == 2 and _is_kind(rest[0][0]):
+            kind, body = rest[0]
+        elif rest and isinstance(rest[0], list):
+            body = tuple(rest[0])
+        return n.Item(
+            ident.text,
+            unquote(label),
+            Decimal(str(points)),
+            kind,
+            tuple(body),
+            self._span(meta),
+            ident.span,
+            self._tok(points),
+        )
+
+    def item_id(self, meta: LarkMeta, children: list[Any]) -> _Id:
+        return _Id(str(children[0]), self._tok(children[0]))
+
+    def block(self, meta: LarkMeta, children: list[Any]) -> list[Any]:
+        return list(children)
+
+    def bands(self, meta: LarkMeta, children: list[Any]) -> tuple[Any, ...]:
+        return tuple(children)
+
+    def veto(self, meta: LarkMeta, children: list[Any]) -> n.Veto:
+        return n.Veto(children[0], unquote(children[1]), self._span(meta))
+
+    def band(self, meta: LarkMeta, children: list[Any]) -> n.Band:
+        condition, result = children
+        return n.Band(condition, Decimal(str(result)), self._span(meta), self._tok(result))
+
+    def open_band(self, meta: LarkMeta, children: list[Any]) -> n.OpenCondition:
+        op, bound = children
+        return n.OpenCondition(_op(op), bound, self._span(meta))
+
+    def open_band_flipped(self, meta: LarkMeta, children: list[Any]) -> n.OpenCondition:
+        return self.open_band(meta, children)
+
+    def chain_band(self, meta: LarkMeta, children: list[Any]) -> n.ChainCondition:
+        low, low_op, high_op, high = children
+        return n.ChainCondition(low, _op(low_op), _op(high_op), high, self._span(meta))
+
+    def else_band(self, meta: LarkMeta, children: list[Any]) -> n.ElseCondition:
+        return n.ElseCondition(self._tok(children[0]))
+
+    # ---- gates, rules, levels ---------------------------------------------------------
+
+    def gate(self, meta: LarkMeta, children: list[Any]) -> n.Gate:
+        ident, label, *body = children
+        return n.Gate(ident.text, unquote(label), tuple(body), self._span(meta))
+
+    def require(self, meta: LarkMeta, children: list[Any]) -> n.Require:
+        strings = self._strings(children[1:])
+        return n.Require(children[0], strings[0] if strings else None, self._span(meta))
+
+    def severe(self, meta: LarkMeta, children: list[Any]) -> n.SevereRule:
+        strings = self._strings(children[1:])
+        return n.SevereRule(int(children[0]), strings[0] if strings else None, self._span(meta))
+
+    def findings(self, meta: LarkMeta, children: list[Any]) -> n.FindingsRule:
+        strings = self._strings(children)
+        return n.FindingsRule(strings[0] if strings else None, self._span(meta))
+
+    def levels(self, meta: LarkMeta, children: list[Any]) -> n.Levels:
+        return n.Levels(tuple(children), self._span(meta))
+
+    def level(self, meta: LarkMeta, children: list[Any]) -> n.Level:
+        name, label, cond, *rest = children
+        en = self._first(rest, n.English)
+        return n.Level(str(name), unquote(label), cond, en.label if en else None, self._span(meta))
+
+    # ---- examples ---------------------------------------------------------------------
+
+    def example(self, meta: LarkMeta, children: list[Any]) -> n.Example:
+        return n.Example(unquote(children[0]), tuple(children[1:]), self._span(meta))
+
+    def given(self, meta: LarkMeta, children: list[Any]) -> n.Given:
+        name, value = children
+        if isinstance(value, Token):  # BOOL
+            value = n.Bool(str(value) == "true", self._tok(value))
+        return n.Given(str(name), value, self._span(meta))
+
+    def key(self, meta: LarkMeta, children: list[Any]) -> str:
+        c = children[0]
+        return c.text if isinstance(c, _Id) else unquote(c)
+
+    def score(self, meta: LarkMeta, children: list[Any]) -> n.GivenScore:
+        return n.GivenScore(children[0], Decimal(str(children[1])), self._span(meta))
+
+    def sample(self, meta: LarkMeta, children: list[Any]) -> n.GivenFindings:
+        key, problems, samples = children
+        return n.GivenFindings(key, int(problems), int(samples), self._span(meta))
+
+    def severe_item(self, meta: LarkMeta, children: list[Any]) -> n.GivenSevere:
+        return n.GivenSevere(children[0], self._span(meta))
+
+    def expect_total(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
+        return n.Expect("total", Decimal(str(children[0])), self._span(meta))
+
+    def expect_level(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
+        name = str(children[0])
+        return n.Expect("level", None if name == "none" else name, self._span(meta))
+
+    def expect_eligible(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
+        return n.Expect("eligible", str(children[0]) == "true", self._span(meta))
+
+    # ---- expressions ------------------------------------------------------------------
+
+    def _fold(self, op: str, meta: LarkMeta, children: list[Any]) -> n.Expr:
+        expr: n.Expr = children[0]
+        for right in children[1:]:
+            expr = n.Binary(op, expr, right, expr.span.to(right.span))
+        return expr
+
+    def or_expr(self, meta: LarkMeta, children: list[Any]) -> n.Expr:
+        return self._fold("or", meta, children)
+
+    def and_expr(self, meta: LarkMeta, children: list[Any]) -> n.Expr:
+        return self._fold("and", meta, children)
+
+    def _arith(self, meta: LarkMeta, children: list[Any]) -> n.Expr:
+        expr: n.Expr = children[0]
+        for i in range(1, len(children), 2):
+            right = children[i + 1]
+            expr = n.Binary(_op(children[i]), expr, right, expr.span.to(right.span))
+        return expr
+
+    sum = _arith
+    product = _arith
+
+    def comparison(self, meta: LarkMeta, children: list[Any]) -> n.Compare:
+        operands = tuple(children[0::2])
+        ops = tuple(_op(t) for t in children[1::2])
+        return n.Compare(operands, ops, self._span(meta))
+
+    def not_(self, meta: LarkMeta, children: list[Any]) -> n.Not:
+        return n.Not(children[0], self._span(meta))
+
+    def neg(self, meta: LarkMeta, children: list[Any]) -> n.Neg:
+        return n.Neg(children[0], self._span(meta))
+
+    def number(self, meta: LarkMeta, children: list[Any]) -> n.Number:
+        return n.Number(Decimal(str(children[0])), self._tok(children[0]))
+
+    def percent(self, meta: LarkMeta, children: list[Any]) -> n.Percent:
+        return n.Percent(Decimal(str(children[0])[:-1]), self._tok(children[0]))
+
+    def bool_(self, meta: LarkMeta, children: list[Any]) -> n.Bool:
+        return n.Bool(str(children[0]) == "true", self._tok(children[0]))
+
+    def name(self, meta: LarkMeta, children: list[Any]) -> n.Name:
+        return n.Name(str(children[0]), self._tok(children[0]))
+
+    def item_ref(self, meta: LarkMeta, children: list[Any]) -> n.ItemRef:
+        return n.ItemRef(children[0].text, self._span(meta))
+
+    def call(self, meta: LarkMeta, children: list[Any]) -> n.Call:
+        func, *args = children
+        return n.Call(str(func), tuple(a for a in args if a is not None), self._span(meta))
+
+    def weighted(self, meta: LarkMeta, children: list[Any]) -> n.Weighted:
+        return n.Weighted(tuple(children), self._span(meta))
+
+    def weight(self, meta: LarkMeta, children: list[Any]) -> n.Weight:
+        ref, weight = children
+        target: n.Name | n.ItemRef
+        if isinstance(ref, _Id):
+            target = n.ItemRef(ref.text, ref.span)
+        else:
+            target = n.Name(str(ref), self._tok(ref))
+        return n.Weight(target, weight, self._span(meta))
+
+
+@attrs.frozen
+class _Clause:
+    text: str
+
+
+def _is_kind(x: object) -> bool:
+    return isinstance(x, (n.Formula, n.Lookup))
+
+
+def _op(token: Token | str) -> str:
+    text = str(token)
+    return _OPS.get(text, text)
+
+
+def build(tree: Tree[Token], source: Source) -> n.Scheme:
+    return Builder(source).transform(tree)

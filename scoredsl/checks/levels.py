@@ -1,0 +1,133 @@
+"""Levels: thresholds that leave totals unrated, overlap, or cannot be reached.
+
+Levels are listed lowest first; the highest level whose condition holds wins. The analysis
+is exact for conditions over `total` alone (comparisons combined with and / or / not);
+compound conditions (over inputs too) are evaluated, not analysed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from scoredsl import nodes as n
+from scoredsl.checks.scope import Scope, fmt_number, literal_value
+from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.intervals import Interval, IntervalSet
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def total_set(expr: n.Expr) -> IntervalSet | None:
+    """The totals for which the condition holds, or None if it depends on more than total."""
+    match expr:
+        case n.Binary("and", left, right):
+            a, b = total_set(left), total_set(right)
+            return None if a is None or b is None else a.intersect(b)
+        case n.Binary("or", left, right):
+            a, b = total_set(left), total_set(right)
+            return None if a is None or b is None else a.union(b)
+        case n.Not(operand):
+            inner = total_set(operand)
+            return None if inner is None else IntervalSet.everything().minus(inner)
+        case n.Compare(operands, ops):
+            result = IntervalSet.everything()
+            for left, op, right in zip(operands, ops, operands[1:], strict=False):
+                piece = _comparison(left, op, right)
+                if piece is None:
+                    return None
+                result = result.intersect(piece)
+            return result
+    return None
+
+
+def _comparison(left: n.Expr, op: str, right: n.Expr) -> IntervalSet | None:
+    if _is_total(left) and _is_literal(right):
+        bound, op_ = literal_value(right), op  # type: ignore[arg-type]
+    elif _is_literal(left) and _is_total(right):
+        bound, op_ = literal_value(left), _FLIP[op]  # type: ignore[arg-type]
+    else:
+        return None
+    if op_ == "!=":
+        return IntervalSet.everything().minus(IntervalSet((Interval.point(bound),)))
+    interval = Interval.from_comparison(op_, bound)
+    return IntervalSet.of([interval]) if interval else None
+
+
+def _is_total(e: n.Expr) -> bool:
+    return isinstance(e, n.Name) and e.name == "total"
+
+
+def _is_literal(e: n.Expr) -> bool:
+    return isinstance(e, n.Number) or (isinstance(e, n.Neg) and isinstance(e.operand, n.Number))
+
+
+def _describe(s: Interval) -> str:
+    return s.describe(fmt_number).replace("x", "total")
+
+
+def check_levels(scope: Scope) -> Iterator[Diagnostic]:
+    levels = scope.scheme.levels
+    if not levels:
+        return
+    top = scope.max_total
+    possible = IntervalSet.of([Interval(Decimal(0), top)])
+    sets: list[tuple[n.Level, IntervalSet]] = []
+    for level in levels:
+        s = total_set(level.condition)
+        if s is None:
+            return  # compound conditions: nothing exact to say about totals alone
+        sets.append((level, s.intersect(possible)))
+
+    for i, (level, s) in enumerate(sets):
+        if s.empty:
+            yield error(
+                "level-unreachable",
+                f"level '{level.name}' needs {level.condition.span.text} but totals range "
+                f"from 0 to {fmt_number(top)}",
+                level.span,
+                anchor="levels",
+            )
+            continue
+        higher = IntervalSet.of(p for _, h in sets[i + 1 :] for p in h)
+        if s.minus(higher).empty:
+            yield error(
+                "level-unreachable",
+                f"level '{level.name}' never wins: every total it covers also reaches a higher "
+                "level (levels are listed lowest first; the highest that holds wins)",
+                level.span,
+                anchor="levels",
+            )
+        bounded = s.upper_bound() is not None and s.upper_bound() != top
+        for other, t in sets[i + 1 :]:
+            both = s.intersect(t)
+            if bounded and not both.empty:
+                x = both.parts[0].witness()
+                yield error(
+                    "level-overlap",
+                    f"a total of {fmt_number(x)} is both '{level.name}' ({level.condition.span.text}) "
+                    f"and '{other.name}' ({other.condition.span.text})",
+                    other.span,
+                    f"the scheme reads it as '{other.name}' (the higher level wins)",
+                    anchor="levels",
+                )
+
+    covered = IntervalSet.of(p for _, s in sets for p in s)
+    if covered.empty:
+        return
+    first = covered.parts[0]
+    start = IntervalSet.of([Interval(first.low, top, first.low_closed, True)])
+    for gap in start.minus(covered):
+        yield error(
+            "level-gap",
+            f"no level covers {_describe(gap)} (e.g. a total of {fmt_number(gap.witness())})",
+            _level_after(sets, gap).span,
+            anchor="levels",
+        )
+
+
+def _level_after(sets: list[tuple[n.Level, IntervalSet]], gap: Interval) -> n.Level:
+    for level, s in sets:
+        if s.parts and gap.high is not None and s.parts[0].low is not None and s.parts[0].low >= gap.high:
+            return level
+    return sets[-1][0]

@@ -1,0 +1,158 @@
+"""The symbol table every check reads: inputs, values, items, levels, by name."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+
+from scoredsl import nodes as n
+from scoredsl.intervals import Interval, IntervalSet
+
+FUNCTIONS = {"min": (1, None), "max": (1, None), "round": (1, 2), "floor": (1, 1),
+             "ceil": (1, 1), "abs": (1, 1)}  # fmt: skip
+NUMERIC_TYPES = ("percent", "number", "integer", "seconds")
+
+
+@attrs.frozen
+class Scope:
+    scheme: n.Scheme
+    inputs: dict[str, n.Input]
+    values: dict[str, n.Value]
+    items: dict[str, n.Item]
+    parents: dict[str, n.Item | None]
+    depths: dict[str, int]
+    levels: dict[str, n.Level]
+
+    @classmethod
+    def of(cls, scheme: n.Scheme) -> Scope:
+        items: dict[str, n.Item] = {}
+        parents: dict[str, n.Item | None] = {}
+        depths: dict[str, int] = {}
+
+        def visit(item: n.Item, parent: n.Item | None, depth: int) -> None:
+            items.setdefault(item.id, item)
+            parents.setdefault(item.id, parent)
+            depths.setdefault(item.id, depth)
+            for child in item.children:
+                visit(child, item, depth + 1)
+
+        for top in scheme.items:
+            visit(top, None, 1)
+        return cls(
+            scheme,
+            _first_by(scheme.inputs, lambda i: i.name),
+            _first_by(scheme.values, lambda v: v.name),
+            items,
+            parents,
+            depths,
+            _first_by(scheme.levels, lambda lv: lv.name),
+        )
+
+    @property
+    def declared_total(self) -> Decimal | None:
+        meta = self.scheme.meta("total")
+        return Decimal(meta.value) if meta else None
+
+    @property
+    def max_total(self) -> Decimal:
+        total = self.declared_total
+        return total if total is not None else sum((i.points for i in self.scheme.items), Decimal(0))
+
+    def labels(self) -> dict[str, list[str]]:
+        """Item label -> the ids that carry it."""
+        out: dict[str, list[str]] = {}
+        for item_id, item in self.items.items():
+            out.setdefault(item.label, []).append(item_id)
+        return out
+
+    def domain(self, inp: n.Input) -> IntervalSet:
+        """The values an input can take (declared, or the type's default)."""
+        if inp.domain is not None:
+            return condition_set(inp.domain)
+        if inp.type == "percent":
+            return IntervalSet.of([Interval(Decimal(0), Decimal(100))])
+        return IntervalSet.of([Interval(Decimal(0), None, True, False)])
+
+
+def _first_by(nodes: tuple[n.T, ...], key: object) -> dict[str, n.T]:
+    out: dict[str, n.T] = {}
+    for node in nodes:
+        out.setdefault(key(node), node)  # type: ignore[operator]
+    return out
+
+
+def literal_value(lit: n.Literal) -> Decimal:
+    """A literal as written: ``96.5%`` is 96.5, ``-3`` is -3."""
+    match lit:
+        case n.Number(value) | n.Percent(value):
+            return value
+        case n.Neg(operand):
+            return -literal_value(operand)  # type: ignore[arg-type]
+    raise AssertionError(f"not a literal: {lit!r}")
+
+
+def is_percent(lit: n.Literal) -> bool:
+    return isinstance(lit, n.Percent) or (isinstance(lit, n.Neg) and isinstance(lit.operand, n.Percent))
+
+
+def condition_interval(cond: n.OpenCondition | n.ChainCondition) -> Interval:
+    match cond:
+        case n.OpenCondition(op, bound):
+            interval = Interval.from_comparison(op, literal_value(bound))
+            return interval if interval is not None else Interval(Decimal(1), Decimal(0))
+        case n.ChainCondition(low, low_op, high_op, high):
+            return Interval(literal_value(low), literal_value(high), low_op == "<=", high_op == "<=")
+    raise AssertionError(cond)
+
+
+def condition_set(cond: n.Condition) -> IntervalSet:
+    if isinstance(cond, n.ElseCondition):
+        return IntervalSet.everything()
+    if isinstance(cond, n.OpenCondition) and cond.op == "!=":
+        x = literal_value(cond.bound)
+        return IntervalSet.everything().minus(IntervalSet((Interval.point(x),)))
+    return IntervalSet.of([condition_interval(cond)])
+
+
+def band_literals(cond: n.Condition) -> tuple[n.Literal, ...]:
+    match cond:
+        case n.OpenCondition(_, bound):
+            return (bound,)
+        case n.ChainCondition(low, _, _, high):
+            return (low, high)
+    return ()
+
+
+def walk_expr(expr: n.Expr) -> Iterator[n.Expr]:
+    """The expression and all its sub-expressions, outermost first."""
+    yield expr
+    match expr:
+        case n.Neg(operand) | n.Not(operand):
+            yield from walk_expr(operand)
+        case n.Binary(_, left, right):
+            yield from walk_expr(left)
+            yield from walk_expr(right)
+        case n.Compare(operands) | n.Call(_, operands):
+            for operand in operands:
+                yield from walk_expr(operand)
+        case n.Weighted(terms):
+            for term in terms:
+                yield term.ref
+                yield term.weight
+
+
+def did_you_mean(name: str, candidates: list[str] | dict[str, object]) -> tuple[str, ...]:
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ()
+    return ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?",)
+
+
+def fmt_number(x: Decimal) -> str:
+    """A Decimal as a person writes it: no exponent, no trailing zeros."""
+    if x == x.to_integral_value():
+        return str(x.quantize(Decimal(1)))
+    return f"{x.normalize():f}"

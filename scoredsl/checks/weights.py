@@ -1,0 +1,42 @@
+"""Weights: the weights of one weighted sum add up to 100%."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from scoredsl import nodes as n
+from scoredsl.checks.scope import Scope, fmt_number, is_percent, literal_value, walk_expr
+from scoredsl.diagnostics import Diagnostic, error
+
+
+def _formulas(scope: Scope) -> Iterator[tuple[n.Expr, str]]:
+    for item, _ in scope.scheme.walk_items():
+        if isinstance(item.kind, n.Formula):
+            yield item.kind.expr, f"item:{item.id}"
+    for value in scope.scheme.values:
+        if isinstance(value.kind, n.Formula):
+            yield value.kind.expr, f"value:{value.name}"
+
+
+def weight_fraction(lit: n.Literal) -> Decimal:
+    """A weight as a fraction: ``30%`` and ``0.3`` are both 0.3."""
+    x = literal_value(lit)
+    return x / 100 if is_percent(lit) else x
+
+
+def check_weights_sum(scope: Scope) -> Iterator[Diagnostic]:
+    for expr, anchor in _formulas(scope):
+        for sub in walk_expr(expr):
+            if not isinstance(sub, n.Weighted):
+                continue
+            total = sum((weight_fraction(t.weight) for t in sub.terms), Decimal(0))
+            if total != 1:
+                parts = " + ".join(t.weight.span.text for t in sub.terms)
+                yield error(
+                    "weights-sum",
+                    f"weights add up to {fmt_number(total * 100)}%, not 100% ({parts})",
+                    sub.span,
+                    "if the published standard says so, keep it and add: accept weights-sum \"reason\"",
+                    anchor=anchor,
+                )

@@ -1,0 +1,99 @@
+"""Load: a path -> the checked scheme and every diagnostic (parse, build, extends, check).
+
+This is the front half of the pipeline in one call; it reads files but prints nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import attrs
+
+from scoredsl import checks
+from scoredsl import nodes as n
+from scoredsl.builder import build
+from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.source import Source, Span
+from scoredsl.syntax import parse
+
+_META_KEYS = ("source", "version", "total", "rounding")
+
+
+@attrs.frozen
+class Loaded:
+    """One scheme file after parsing and checking; `scheme` is None if it did not parse."""
+
+    source: Source
+    scheme: n.Scheme | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return self.scheme is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def parse_source(source: Source) -> tuple[n.Scheme | None, list[Diagnostic]]:
+    """Text -> AST, or the syntax diagnostic. Never raises for any text."""
+    tree, diagnostics = parse(source)
+    if tree is None:
+        return None, diagnostics
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(limit, 20000))
+        return build(tree, source), []
+    except RecursionError:
+        return None, [
+            error("syntax", "this file nests too deeply to read", Span(source, 0, 0))
+        ]
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
+    source = Source.read(path)
+    scheme, diagnostics = parse_source(source)
+    if scheme is None:
+        return Loaded(source, None, diagnostics)
+    if scheme.extends is not None:
+        scheme, more = _resolve_extends(scheme, Path(path), _chain)
+        diagnostics += more
+        if any(d.is_error for d in more):
+            return Loaded(source, scheme, diagnostics)
+    diagnostics += checks.check(scheme)
+    return Loaded(source, scheme, diagnostics)
+
+
+def _resolve_extends(
+    scheme: n.Scheme, path: Path, chain: tuple[Path, ...]
+) -> tuple[n.Scheme, list[Diagnostic]]:
+    """The child's statements after the parent's; the child's meta replaces the parent's."""
+    assert scheme.extends is not None
+    base = (path.parent / scheme.extends).resolve()
+    span = scheme.id_span
+    if base in chain or base == path.resolve():
+        return scheme, [error("extends", f"'{scheme.extends}' extends itself", span)]
+    if not base.is_file():
+        return scheme, [error("extends", f"cannot find '{scheme.extends}' (looked for {base})", span)]
+    parent = load(base, (*chain, path.resolve()))
+    if parent.scheme is None or not parent.ok:
+        return scheme, [
+            error("extends", f"'{scheme.extends}' has errors: run scoredsl check on it", span)
+        ]
+    own = {m.key for m in scheme.body if isinstance(m, n.Meta)}
+    inherited = tuple(
+        s
+        for s in parent.scheme.body
+        if not (isinstance(s, n.Meta) and s.key in own) and not isinstance(s, n.Example)
+    )
+    return attrs.evolve(scheme, body=inherited + scheme.body), []
+
+
+def scheme_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, directories searched recursively for ``*.score``, in sorted order."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(p.rglob("*.score"))
+        else:
+            yield p

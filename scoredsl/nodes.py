@@ -1,0 +1,445 @@
+"""The abstract syntax tree: frozen attrs nodes, each with the `Span` it came from.
+
+Spans are excluded from equality, so two trees compare equal when they say the same thing
+(the formatter's round-trip property relies on it). Statement order is kept as written:
+`Scheme.body` and `Item.body` are tuples in source order, and the typed views below filter
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import TypeVar, Union
+
+import attrs
+
+from scoredsl.source import Span
+
+T = TypeVar("T")
+
+
+def _span() -> Span:
+    return attrs.field(eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ---- expressions ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class Number:
+    value: Decimal
+    span: Span = _span()
+
+
+@attrs.frozen
+class Percent:
+    """A percentage as written: ``96.5%`` has ``value == Decimal("96.5")``."""
+
+    value: Decimal
+    span: Span = _span()
+
+    @property
+    def fraction(self) -> Decimal:
+        return self.value / 100
+
+
+@attrs.frozen
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Name:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class ItemRef:
+    item_id: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Neg:
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Binary:
+    """Arithmetic (``+ - * /``) or logic (``and or``)."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Compare:
+    """A comparison chain: ``a < b <= c`` holds when each adjacent pair does."""
+
+    operands: tuple[Expr, ...]
+    ops: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Weight:
+    ref: Name | ItemRef
+    weight: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class Weighted:
+    """Sum of ``ref x weight`` over the terms; the weights should add up to 100%."""
+
+    terms: tuple[Weight, ...]
+    span: Span = _span()
+
+
+Literal = Union[Number, Percent, Neg]
+Expr = Union[Number, Percent, Bool, Name, ItemRef, Neg, Not, Binary, Compare, Call, Weighted]
+
+
+# ---- band conditions -----------------------------------------------------------------
+
+
+@attrs.frozen
+class OpenCondition:
+    """``< 90%``, ``>= 98%``, ``= 100%`` (written ``_ < 90%`` when ``flipped``)."""
+
+    op: str
+    bound: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class ChainCondition:
+    """``90% <= _ < 95%``: the value lies between ``low`` and ``high``."""
+
+    low: Literal
+    low_op: str
+    high_op: str
+    high: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class ElseCondition:
+    span: Span = _span()
+
+
+Condition = Union[OpenCondition, ChainCondition, ElseCondition]
+
+
+@attrs.frozen
+class Band:
+    condition: Condition
+    result: Decimal
+    span: Span = _span()
+    result_span: Span = _span()
+
+
+# ---- statements ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Accept:
+    code: str
+    reason: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class English:
+    label: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Note:
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Veto:
+    condition: Expr
+    reason: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Input:
+    name: str
+    type: str
+    domain: Condition | None
+    label: str | None
+    clause: str | None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Formula:
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Lookup:
+    """Points or a value looked up from the bands over one input."""
+
+    input: str
+    span: Span = _span()
+
+
+ItemStmt = Union["Item", Band, Veto, Note, Accept, English]
+
+
+@attrs.frozen
+class Item:
+    id: str
+    label: str
+    points: Decimal
+    kind: Lookup | Formula | None
+    body: tuple[ItemStmt, ...]
+    span: Span = _span()
+    id_span: Span = _span()
+    points_span: Span = _span()
+
+    @property
+    def children(self) -> tuple[Item, ...]:
+        return _only(self.body, Item)
+
+    @property
+    def bands(self) -> tuple[Band, ...]:
+        return _only(self.body, Band)
+
+    @property
+    def vetoes(self) -> tuple[Veto, ...]:
+        return _only(self.body, Veto)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return _only(self.body, Note)
+
+    @property
+    def en(self) -> str | None:
+        return _last_label(self.body)
+
+    def walk(self, depth: int = 1) -> Iterator[tuple[Item, int]]:
+        """This item and its descendants in document order, with their depth (top = 1)."""
+        yield self, depth
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+@attrs.frozen
+class Value:
+    """A derived value: a formula over inputs and values, or a lookup table."""
+
+    name: str
+    label: str | None
+    kind: Formula | Lookup
+    clause: str | None
+    body: tuple[ItemStmt, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+    @property
+    def bands(self) -> tuple[Band, ...]:
+        return _only(self.body, Band)
+
+    @property
+    def en(self) -> str | None:
+        return _last_label(self.body)
+
+
+@attrs.frozen
+class Require:
+    condition: Expr
+    text: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Gate:
+    id: str
+    label: str
+    body: tuple[Require | Accept | English, ...]
+    span: Span = _span()
+
+    @property
+    def requires(self) -> tuple[Require, ...]:
+        return _only(self.body, Require)
+
+    @property
+    def en(self) -> str | None:
+        return _last_label(self.body)
+
+
+@attrs.frozen
+class SevereRule:
+    depth: int
+    text: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class FindingsRule:
+    text: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Level:
+    name: str
+    label: str
+    condition: Expr
+    en: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Levels:
+    body: tuple[Level | Accept, ...]
+    span: Span = _span()
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return _only(self.body, Level)
+
+
+@attrs.frozen
+class Given:
+    name: str
+    value: Literal | Bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class GivenScore:
+    key: str
+    score: Decimal
+    span: Span = _span()
+
+
+@attrs.frozen
+class GivenFindings:
+    key: str
+    problems: int
+    samples: int
+    span: Span = _span()
+
+
+@attrs.frozen
+class GivenSevere:
+    key: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Expect:
+    """``expect total 85.56`` / ``expect level good`` / ``expect eligible false``."""
+
+    what: str
+    value: Decimal | str | bool | None
+    span: Span = _span()
+
+
+ExampleStmt = Union[Given, GivenScore, GivenFindings, GivenSevere, Expect]
+
+
+@attrs.frozen
+class Example:
+    name: str
+    body: tuple[ExampleStmt, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Meta:
+    """``source "..."``, ``version "..."``, ``total 1000``, ``rounding 2 half-up``."""
+
+    key: str
+    value: str
+    span: Span = _span()
+
+
+SchemeStmt = Union[
+    Meta, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example, Accept, English
+]
+
+
+@attrs.frozen
+class Scheme:
+    id: str
+    title: str
+    extends: str | None
+    body: tuple[SchemeStmt, ...]
+    span: Span = _span()
+    id_span: Span = _span()
+
+    def meta(self, key: str) -> Meta | None:
+        found = [m for m in _only(self.body, Meta) if m.key == key]
+        return found[-1] if found else None
+
+    @property
+    def inputs(self) -> tuple[Input, ...]:
+        return _only(self.body, Input)
+
+    @property
+    def values(self) -> tuple[Value, ...]:
+        return _only(self.body, Value)
+
+    @property
+    def gates(self) -> tuple[Gate, ...]:
+        return _only(self.body, Gate)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return _only(self.body, Item)
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return tuple(lv for block in _only(self.body, Levels) for lv in block.levels)
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        return _only(self.body, Example)
+
+    @property
+    def en(self) -> str | None:
+        return _last_label(self.body)
+
+    def walk_items(self) -> Iterator[tuple[Item, int]]:
+        for item in self.items:
+            yield from item.walk()
+
+
+def _only(body: tuple[object, ...], cls: type[T]) -> tuple[T, ...]:
+    return tuple(s for s in body if isinstance(s, cls))
+
+
+def _last_label(body: tuple[object, ...]) -> str | None:
+    labels = _only(body, English)
+    return labels[-1].label if labels else None

@@ -11,9 +11,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scoredsl import __version__
+from scoredsl import __version__, exactjson
+from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
-from scoredsl.loader import load, scheme_files
+from scoredsl.evaluate import EvaluationError, evaluate
+from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.plan import Plan
+from scoredsl.render.batch import BatchWriter
+from scoredsl.render.text import result_text, template_yaml
 
 OK, INPUT_ERROR, USAGE = 0, 1, 2
 
@@ -33,17 +39,183 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check .score files or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--format", choices=("text", "json"), default="text")
+
+    c = sub.add_parser("compile", help="compile a scheme into a versioned JSON plan")
+    c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("-o", "--output", metavar="FILE", help="write the plan here (default: stdout)")
+
+    c = sub.add_parser("inputs", help="list the inputs a scheme needs")
+    c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+
+    c = sub.add_parser("template", help="print a YAML data file to fill in")
+    c.add_argument("scheme", metavar="SCHEME")
+
+    c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
+    c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
+    c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
+    c.add_argument("--format", choices=("text", "json", "csv", "jsonl"), default=None)
+    c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    c.add_argument("--quiet", action="store_true", help="no progress output for batches")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"check": cmd_check}[args.command]
+    handler = {
+        "check": cmd_check,
+        "compile": cmd_compile,
+        "inputs": cmd_inputs,
+        "template": cmd_template,
+        "eval": cmd_eval,
+    }[args.command]
     try:
         return handler(args)
+    except _Exit as exc:
+        return exc.code
+    except UnicodeDecodeError as exc:
+        print(f"scoredsl: {getattr(args, 'data', '')}: not UTF-8 text ({exc.reason})", file=sys.stderr)
+        return INPUT_ERROR
     except OSError as exc:
         print(f"scoredsl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return USAGE
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for d in diagnostics:
+        if d.is_error:
+            print(render_text(d), end="\n\n", file=sys.stderr)
+
+
+def _plan(path: str) -> Plan:
+    """A .score file (checked and compiled) or a plan.json; exits on errors."""
+    p = Path(path)
+    if not p.is_file():
+        print(f"scoredsl: no such file: {path}", file=sys.stderr)
+        raise _Exit(USAGE)
+    if p.suffix.lower() == ".json":
+        try:
+            return Plan.from_json(p.read_text(encoding="utf-8"))
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"scoredsl: {path}: not a usable plan: {exc}", file=sys.stderr)
+            raise _Exit(INPUT_ERROR) from None
+    plan, diagnostics = compile_path(p)
+    if plan is None:
+        _print_diagnostics(diagnostics)
+        errors, _ = summary(diagnostics)
+        print(f"scoredsl: {path} has {errors} error(s); run: scoredsl check {path}", file=sys.stderr)
+        raise _Exit(INPUT_ERROR)
+    return plan
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    plan = _plan(args.scheme)
+    _write(plan.to_json() + "\n", args.output)
+    if args.output:
+        print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
+    return OK
+
+
+def cmd_inputs(args: argparse.Namespace) -> int:
+    plan = _plan(args.scheme)
+    rows = [
+        {
+            "name": i.name,
+            "label": i.label,
+            "type": i.type,
+            "unit": {"percent": "%", "seconds": "s"}.get(i.type),
+            "domain": [b.text for b in i.domain] or None,
+            "clause": i.clause,
+        }
+        for i in plan.inputs
+    ]
+    if args.format == "json":
+        print(exactjson.dumps(rows, indent=2))
+    else:
+        for r, inp in zip(rows, plan.inputs, strict=True):
+            optional = "" if inp.required else "  (optional)"
+            domain = ", ".join(r["domain"] or [])
+            print(f"{r['name']}: {r['type']}  {domain}  {r['label'] or ''}  {r['clause'] or ''}{optional}")
+    return OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    sys.stdout.write(template_yaml(_plan(args.scheme)))
+    return OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    plan = _plan(args.scheme)
+    data = Path(args.data)
+    if not data.is_file():
+        print(f"scoredsl: no such file: {args.data}", file=sys.stderr)
+        return USAGE
+    suffix = data.suffix.lower()
+    if suffix in BATCH:
+        return _eval_batch(plan, data, args)
+    if suffix not in SINGLE:
+        print(f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr)
+        return USAGE
+    try:
+        raw = read_single(data)
+        result = evaluate(plan, read_assessment(plan, raw))
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except DataError as exc:
+        for problem in exc.problems:
+            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
+        return INPUT_ERROR
+    except EvaluationError as exc:
+        print(f"error[eval]: {args.data}: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    fmt = args.format or "text"
+    if fmt == "json":
+        _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output)
+    elif fmt == "text":
+        _write(result_text(result) + "\n", args.output)
+    else:
+        print(f"scoredsl: --format {fmt} is for batches (.jsonl, .csv)", file=sys.stderr)
+        return USAGE
+    return OK
+
+
+def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+    fmt = args.format or "csv"
+    if fmt not in ("csv", "jsonl"):
+        print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
+        return USAGE
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    rows = failed = 0
+    try:
+        with data.open(encoding="utf-8-sig", newline="") as handle:
+            writer = BatchWriter(plan, out, fmt)
+            for ident, raw in read_batch(data, handle, plan):
+                rows += 1
+                error = writer.row(ident, raw)
+                if error:
+                    failed += 1
+                if not args.quiet and rows % 10000 == 0:
+                    print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+    finally:
+        if args.output:
+            out.close()
+    if not args.quiet:
+        print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
+    return INPUT_ERROR if failed else OK
 
 
 def _missing(paths: Sequence[str]) -> list[str]:

@@ -14,6 +14,8 @@ import attrs
 from scoredsl import checks
 from scoredsl import nodes as n
 from scoredsl.builder import build
+from scoredsl.checks.examples import check_examples
+from scoredsl.plan import Plan, lower
 from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.source import Source, Span
 from scoredsl.syntax import parse
@@ -62,7 +64,18 @@ def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
         if any(d.is_error for d in more):
             return Loaded(source, scheme, diagnostics)
     diagnostics += checks.check(scheme)
+    if not any(d.is_error for d in diagnostics) and scheme.examples:
+        found = list(check_examples(scheme, lower(scheme)))
+        diagnostics += checks.apply_accepts_to(scheme, found)
     return Loaded(source, scheme, diagnostics)
+
+
+def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
+    """A scheme file -> its plan, or None and the diagnostics that prevent it."""
+    loaded = load(path)
+    if loaded.scheme is None or not loaded.ok:
+        return None, loaded.diagnostics
+    return lower(loaded.scheme), loaded.diagnostics
 
 
 def _resolve_extends(

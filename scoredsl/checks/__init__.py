@@ -48,6 +48,18 @@ def check(scheme: n.Scheme, extra: Iterable[Check] = ()) -> list[Diagnostic]:
     return sorted(apply_accepts(scheme, found), key=Diagnostic.sort_key)
 
 
+def apply_accepts_to(scheme: n.Scheme, found: list[Diagnostic]) -> list[Diagnostic]:
+    """Accepts for diagnostics found after the main checks (examples); no unused warnings."""
+    out = []
+    for d in found:
+        for accept, anchors in _accepts(scheme):
+            if accept.code == d.code and _covers(anchors, d.anchor):
+                d = d.acknowledge(accept.reason)
+                break
+        out.append(d)
+    return out
+
+
 def _accepts(scheme: n.Scheme) -> Iterator[tuple[n.Accept, tuple[str, ...]]]:
     """Each accept with the anchors it covers."""
     for stmt in scheme.body:

@@ -1,0 +1,342 @@
+"""Evaluate: `Plan` + `Assessment` -> `Result`, in exact Decimal arithmetic.
+
+Every item gets a score, a status (scored, banded, vetoed, severe, deducted, computed) and
+a `why` a person can read. Precedence on an item: severe > veto > findings or score.
+The evaluator never sees the AST.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any
+
+import attrs
+
+from scoredsl.data import Assessment
+from scoredsl.exactjson import number
+from scoredsl.plan import Band, Expr, Item, Plan
+
+_MODES = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
+ZERO = Decimal(0)
+
+
+class EvaluationError(Exception):
+    """A formula could not be computed (division by zero, a missing optional input...)."""
+
+
+@attrs.frozen
+class ItemResult:
+    id: str
+    parent: str | None
+    title: str
+    max: Decimal
+    score: Decimal
+    status: str
+    why: str
+
+
+@attrs.frozen
+class GateResult:
+    id: str
+    label: str
+    passed: bool
+    why: str
+
+
+@attrs.frozen
+class Result:
+    plan: Plan
+    id: str | None
+    eligible: bool
+    gates: tuple[GateResult, ...]
+    total: Decimal
+    level: str | None
+    next_level: tuple[str, Decimal | None] | None
+    values: dict[str, Decimal | None]
+    items: tuple[ItemResult, ...]
+
+    @property
+    def level_label(self) -> str | None:
+        return next((lv.label for lv in self.plan.levels if lv.name == self.level), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.plan
+        doc: dict[str, Any] = {}
+        if self.id is not None:
+            doc["id"] = self.id
+        doc |= {
+            "scheme": {"id": p.id, "title": p.title, "version": p.version, "hash": p.hash},
+            "eligible": self.eligible,
+            "gates": [{"id": g.id, "passed": g.passed, "why": g.why} for g in self.gates],
+            "total": self.total,
+            "max": p.total,
+            "level": self.level,
+            "level_label": self.level_label,
+            "next_level": None
+            if self.next_level is None
+            else {"level": self.next_level[0], "needs": self.next_level[1]},
+            "values": dict(self.values),
+            "items": [
+                {"id": i.id, "parent": i.parent, "title": i.title, "max": i.max,
+                 "score": i.score, "status": i.status, "why": i.why}
+                for i in self.items
+            ],  # fmt: skip
+        }
+        return doc
+
+
+class _Missing(Exception):
+    """An optional input is absent: the value that needs it is reported as null."""
+
+
+class _Run:
+    """One evaluation: memoised values and item scores over one assessment."""
+
+    def __init__(self, plan: Plan, data: Assessment) -> None:
+        self.plan = plan
+        self.data = data
+        self.values: dict[str, Decimal] = {}
+        self.scores: dict[str, Decimal] = {}
+        self.total: Decimal | None = None
+        self.value_defs = {v.name: v for v in plan.values}
+        self.inputs = {i.name: i for i in plan.inputs}
+        self.rounding = plan.rounding
+
+    def round(self, x: Decimal) -> Decimal:
+        if self.rounding is None:
+            return x
+        places, mode = self.rounding
+        return x.quantize(Decimal(1).scaleb(-places), rounding=_MODES[mode])
+
+    # ---- expressions ------------------------------------------------------------------
+
+    def eval(self, e: Expr) -> Any:
+        tag = e[0]
+        if tag == "num" or tag == "bool":
+            return e[1]
+        if tag == "input":
+            if e[1] not in self.data.inputs:
+                raise _Missing(e[1])
+            return self.data.inputs[e[1]]
+        if tag == "value":
+            return self.value(e[1])
+        if tag == "item":
+            return self.item_score(e[1])
+        if tag == "total":
+            if self.total is None:
+                raise EvaluationError("total is not known yet here")
+            return self.total
+        if tag == "not":
+            return not self.eval(e[1])
+        if tag == "neg":
+            return -self.eval(e[1])
+        if tag == "and":
+            return self.eval(e[1]) and self.eval(e[2])
+        if tag == "or":
+            return self.eval(e[1]) or self.eval(e[2])
+        if tag == "cmp":
+            return self.compare(e[1], e[2])
+        if tag == "call":
+            return self.call(e[1], [self.eval(a) for a in e[2]])
+        if tag == "weighted":
+            return sum((self.eval(ref) * w for ref, w in e[1]), ZERO)
+        a, b = self.eval(e[1]), self.eval(e[2])
+        if tag == "+":
+            return a + b
+        if tag == "-":
+            return a - b
+        if tag == "*":
+            return a * b
+        if tag == "/":
+            if b == 0:
+                raise EvaluationError("division by zero")
+            return a / b
+        raise AssertionError(f"unknown expression {tag!r}")
+
+    def compare(self, ops: tuple[str, ...], operands: tuple[Expr, ...]) -> bool:
+        values = [self.eval(o) for o in operands]
+        for op, a, b in zip(ops, values, values[1:], strict=False):
+            ok = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b, "!=": a != b}[op]
+            if not ok:
+                return False
+        return True
+
+    @staticmethod
+    def call(func: str, args: list[Decimal]) -> Decimal:
+        if func == "min":
+            return min(args)
+        if func == "max":
+            return max(args)
+        if func == "abs":
+            return abs(args[0])
+        if func == "floor":
+            return args[0].to_integral_value(rounding=ROUND_DOWN if args[0] >= 0 else ROUND_UP)
+        if func == "ceil":
+            return args[0].to_integral_value(rounding=ROUND_UP if args[0] >= 0 else ROUND_DOWN)
+        if func == "round":
+            places = int(args[1]) if len(args) > 1 else 0
+            return args[0].quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        raise AssertionError(func)
+
+    def value(self, name: str) -> Decimal:
+        if name not in self.values:
+            v = self.value_defs[name]
+            if v.formula is not None:
+                self.values[name] = self.eval(v.formula)
+            else:
+                assert v.input is not None
+                x = self.eval(("input", v.input))
+                band = _find_band(v.bands, x)
+                if band is None:
+                    raise EvaluationError(f"no band of {name} covers {self.show(v.input, x)}")
+                self.values[name] = band.result
+        return self.values[name]
+
+    def show(self, name: str, x: Decimal | bool) -> str:
+        if isinstance(x, bool):
+            return "true" if x else "false"
+        if self.inputs[name].type == "percent":
+            return number(x * 100) + "%"
+        return number(x)
+
+    # ---- items ------------------------------------------------------------------------
+
+    def item_score(self, item_id: str) -> Decimal:
+        if item_id not in self.scores:
+            self.items()
+        return self.scores[item_id]
+
+    def items(self) -> list[ItemResult]:
+        out: list[ItemResult] = []
+        for top in self.plan.top_items:
+            self._item(top, None, out)
+        return out
+
+    def _item(self, item: Item, forced: tuple[str, str] | None, out: list[ItemResult]) -> Decimal:
+        index = len(out)
+        out.append(None)  # type: ignore[arg-type]  # placeholder keeps document order
+        if forced is None and item.id in self.data.severe:
+            forced = ("severe", f"severe problem found in {item.id} ({item.label}): "
+                                f"all {number(item.max)} points deducted")  # fmt: skip
+        if forced is None:
+            for veto in item.vetoes:
+                if self.eval(veto.condition):
+                    forced = ("vetoed", f"vetoed: {self._explain(veto.condition, veto.text)} "
+                                        f"({veto.reason})")  # fmt: skip
+                    break
+        children = [self._item(self.plan.item(c), forced, out) for c in item.children]
+        if forced is not None:
+            status, why = forced
+            score = ZERO
+        elif item.kind == "parent":
+            score = sum(children, ZERO)
+            parts = " + ".join(number(c) for c in children)
+            status, why = "computed", f"sum of its {len(children)} items: {parts}"
+        elif item.kind == "banded":
+            status, score, why = self._banded(item)
+        elif item.kind == "computed":
+            assert item.formula is not None
+            score = self.round(self.eval(item.formula))
+            status, why = "computed", f"= {item.text} = {number(score)}"
+        elif item.id in self.data.findings:
+            problems, samples = self.data.findings[item.id]
+            score = self.round(item.max * (1 - Decimal(problems) / Decimal(samples)))
+            status = "deducted"
+            why = (f"{problems} problem(s) in {samples} samples: "
+                   f"{number(item.max)} x (1 - {problems}/{samples}) = {number(score)}")  # fmt: skip
+        else:
+            score = self.data.scores[item.id]
+            status, why = "scored", f"awarded {number(score)} of {number(item.max)}"
+        self.scores[item.id] = score
+        out[index] = ItemResult(item.id, item.parent, item.label, item.max, score, status, why)
+        return score
+
+    def _banded(self, item: Item) -> tuple[str, Decimal, str]:
+        assert item.input is not None
+        x = self.eval(("input", item.input))
+        band = _find_band(item.bands, x)
+        label = self.inputs[item.input].label or item.input
+        if band is None:
+            raise EvaluationError(f"no band of {item.id} covers {label} {self.show(item.input, x)}")
+        return (
+            "banded",
+            band.result,
+            f"{label} {self.show(item.input, x)} is in {band.text}: "
+            f"{number(band.result)} of {number(item.max)}",
+        )
+
+    def _explain(self, condition: Expr, text: str) -> str:
+        """Name the true/false inputs behind a condition: 'a is true', 'rate is 98%'."""
+        facts = []
+        for name in _names(condition):
+            try:
+                facts.append(f"{name} is {self.show(name, self.eval(('input', name)))}")
+            except _Missing:
+                continue
+        if len(facts) == 1 and text.strip() == facts[0].split(" is ")[0]:
+            return facts[0]
+        return f"{text} holds" + (f" ({', '.join(facts)})" if facts else "")
+
+    # ---- gates and levels -------------------------------------------------------------
+
+    def gates(self) -> list[GateResult]:
+        out = []
+        for gate in self.plan.gates:
+            failed = [
+                f"{r.text} ({self._explain(r.condition, '').removeprefix(' holds').strip(' ()')})"
+                for r in gate.requires
+                if not self.eval(r.condition)
+            ]
+            why = (
+                f"all {len(gate.requires)} condition(s) hold"
+                if not failed
+                else "not met: " + "; ".join(failed)
+            )
+            out.append(GateResult(gate.id, gate.label, not failed, why))
+        return out
+
+
+def _names(e: Expr) -> list[str]:
+    if e[0] == "input":
+        return [e[1]]
+    out: list[str] = []
+    for part in e[1:]:
+        if isinstance(part, tuple) and part and isinstance(part[0], (str, tuple)):
+            if isinstance(part[0], str):
+                out += _names(part)
+            else:
+                for sub in part:
+                    if isinstance(sub, tuple) and sub and isinstance(sub[0], str):
+                        out += _names(sub)
+    return list(dict.fromkeys(out))
+
+
+def _find_band(bands: tuple[Band, ...], x: Decimal) -> Band | None:
+    for band in bands:
+        if band.text != "else" and band.contains(x):
+            return band
+    return next((b for b in bands if b.text == "else"), None)
+
+
+def evaluate(plan: Plan, data: Assessment) -> Result:
+    run = _Run(plan, data)
+    items = run.items()
+    total = run.round(sum((run.scores[i.id] for i in plan.top_items), ZERO))
+    run.total = total
+    gates = run.gates()
+    eligible = all(g.passed for g in gates)
+    reached = [i for i, lv in enumerate(plan.levels) if run.eval(lv.condition)]
+    index = reached[-1] if reached else -1
+    level = plan.levels[index].name if eligible and reached else None
+    next_level = None
+    if index + 1 < len(plan.levels):
+        target = plan.levels[index + 1]
+        needs = None if target.min_total is None else max(ZERO, target.min_total - total)
+        next_level = (target.name, needs)
+    values: dict[str, Decimal | None] = {}
+    for v in plan.values:
+        try:
+            values[v.name] = run.value(v.name)
+        except (_Missing, EvaluationError):
+            values[v.name] = None
+    return Result(plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items))

@@ -1,0 +1,1 @@
+"""Render: `Plan` / `Result` -> text for people (terminal text; Markdown and HTML later)."""

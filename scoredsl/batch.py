@@ -46,7 +46,7 @@ def read_single(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text, parse_float=Decimal)
-        return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_DecimalLoader)
     except json.JSONDecodeError as exc:
         raise ReadError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:
@@ -96,8 +96,11 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
             yield ident, ReadError(f"{path}: unknown column(s): {', '.join(unknown)}")
             continue
         if len(row) != len(header):
-            yield ident, ReadError(
-                f"{path}:{number}: {len(row)} cells but the header has {len(header)} columns"
+            yield (
+                ident,
+                ReadError(
+                    f"{path}:{number}: {len(row)} cells but the header has {len(header)} columns"
+                ),
             )
             continue
         raw: dict[str, Any] = {"inputs": {}, "scores": {}}

@@ -74,10 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Exit as exc:
         return exc.code
     except UnicodeDecodeError as exc:
-        print(f"scoredsl: {getattr(args, 'data', '')}: not UTF-8 text ({exc.reason})", file=sys.stderr)
+        print(
+            f"scoredsl: {getattr(args, 'data', '')}: not UTF-8 text ({exc.reason})", file=sys.stderr
+        )
         return INPUT_ERROR
     except OSError as exc:
-        print(f"scoredsl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(
+            f"scoredsl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr
+        )
         return USAGE
 
 
@@ -108,7 +112,9 @@ def _plan(path: str) -> Plan:
     if plan is None:
         _print_diagnostics(diagnostics)
         errors, _ = summary(diagnostics)
-        print(f"scoredsl: {path} has {errors} error(s); run: scoredsl check {path}", file=sys.stderr)
+        print(
+            f"scoredsl: {path} has {errors} error(s); run: scoredsl check {path}", file=sys.stderr
+        )
         raise _Exit(INPUT_ERROR)
     return plan
 
@@ -147,7 +153,8 @@ def cmd_inputs(args: argparse.Namespace) -> int:
         for r, inp in zip(rows, plan.inputs, strict=True):
             optional = "" if inp.required else "  (optional)"
             domain = ", ".join(r["domain"] or [])
-            print(f"{r['name']}: {r['type']}  {domain}  {r['label'] or ''}  {r['clause'] or ''}{optional}")
+            label, clause = r["label"] or "", r["clause"] or ""
+            print(f"{r['name']}: {r['type']}  {domain}  {label}  {clause}{optional}")
     return OK
 
 
@@ -166,7 +173,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if suffix in BATCH:
         return _eval_batch(plan, data, args)
     if suffix not in SINGLE:
-        print(f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr)
+        print(
+            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr
+        )
         return USAGE
     try:
         raw = read_single(data)

@@ -72,16 +72,16 @@ def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
         if isinstance(raw, str) and raw.strip().endswith("%"):
             value = _decimal(raw.strip()[:-1])
             if value is None:
-                raise ValueError(f"{what} must be a percentage like \"96.5%\", not {raw!r}")
+                raise ValueError(f'{what} must be a percentage like "96.5%", not {raw!r}')
             value = value / 100
         else:
             value = _decimal(raw)
             if value is None:
-                raise ValueError(f"{what} must be a percentage like \"96.5%\", not {raw!r}")
+                raise ValueError(f'{what} must be a percentage like "96.5%", not {raw!r}')
             if value > 1:
                 raise ValueError(
                     f"{what} is a percentage: {number(value)} is not a fraction between 0 and 1; "
-                    f"write \"{number(value)}%\""
+                    f'write "{number(value)}%"'
                 )
     else:
         value = _decimal(raw)
@@ -114,8 +114,12 @@ class _Keys:
             return found[0]
         if len(found) > 1:
             ids = ", ".join(i.id for i in found)
-            raise ValueError(f"{where}: label '{key}' is used by {len(found)} items ({ids}); use the id")
-        raise ValueError(f"{where}: there is no item '{key}'" + _hint(key, [*self.ids, *self.labels]))
+            raise ValueError(
+                f"{where}: label '{key}' is used by {len(found)} items ({ids}); use the id"
+            )
+        raise ValueError(
+            f"{where}: there is no item '{key}'" + _hint(key, [*self.ids, *self.labels])
+        )
 
 
 def _mapping(raw: Any, name: str, problems: list[str]) -> Mapping[str, Any]:
@@ -138,10 +142,17 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
     """Validate one assessment against the plan; raise `DataError` listing every problem."""
     problems: list[str] = []
     if not isinstance(raw, Mapping):
-        raise DataError([f"an assessment must be a mapping with 'inputs' and 'scores', not {type(raw).__name__}"])
+        raise DataError(
+            [
+                "an assessment must be a mapping with 'inputs' and 'scores', "
+                f"not {type(raw).__name__}"
+            ]
+        )
     for key in raw:
         if key not in TOP_KEYS:
-            problems.append(f"unknown key '{key}'{_hint(str(key), TOP_KEYS)}; expected {', '.join(TOP_KEYS)}")
+            problems.append(
+                f"unknown key '{key}'{_hint(str(key), TOP_KEYS)}; expected {', '.join(TOP_KEYS)}"
+            )
     if raw.get("scheme") is not None and str(raw["scheme"]) != plan.id:
         problems.append(f"this data is for scheme '{raw['scheme']}', not '{plan.id}'")
 
@@ -172,7 +183,9 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
             problems.append(str(exc))
             continue
         if plan.severe_depth is None:
-            problems.append(f"severe: this scheme has no severe rule, so {item.id} cannot be marked")
+            problems.append(
+                f"severe: this scheme has no severe rule, so {item.id} cannot be marked"
+            )
         elif item.depth != plan.severe_depth:
             problems.append(
                 f"severe: {item.id} is at depth {item.depth}; the severe rule applies to items at "
@@ -193,14 +206,17 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
         if value is None or value == "":
             continue
         if item.kind != "judged":
-            problems.append(f"scores: {item.id} ({item.label}) is {_kind(item)}: it cannot be given a score")
+            problems.append(
+                f"scores: {item.id} ({item.label}) is {_kind(item)}: it cannot be given a score"
+            )
             continue
         score = _decimal(value)
         if score is None:
             problems.append(f"scores: {item.id} ({item.label}) must be a number, not {value!r}")
         elif score < 0 or score > item.max:
             problems.append(
-                f"scores: {item.id} ({item.label}) is given {number(score)} but is worth 0 to {number(item.max)}"
+                f"scores: {item.id} ({item.label}) is given {number(score)} "
+                f"but is worth 0 to {number(item.max)}"
             )
         else:
             scores[item.id] = score
@@ -246,11 +262,15 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
     if problems:
         raise DataError(problems)
     ident = raw.get("id")
-    return Assessment(inputs, scores, findings, frozenset(severe), None if ident is None else str(ident))
+    return Assessment(
+        inputs, scores, findings, frozenset(severe), None if ident is None else str(ident)
+    )
 
 
 def _kind(item: Item) -> str:
-    return {"banded": "scored by bands", "computed": "computed", "parent": "the sum of its items"}[item.kind]
+    return {"banded": "scored by bands", "computed": "computed", "parent": "the sum of its items"}[
+        item.kind
+    ]
 
 
 def _under(plan: Plan, item: Item, marked: set[str]) -> bool:

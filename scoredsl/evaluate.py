@@ -7,6 +7,7 @@ The evaluator never sees the AST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
@@ -16,7 +17,12 @@ from scoredsl.data import Assessment
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, Item, Plan
 
-_MODES = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
+_MODES = {
+    "half-up": ROUND_HALF_UP,
+    "half-even": ROUND_HALF_EVEN,
+    "down": ROUND_DOWN,
+    "up": ROUND_UP,
+}
 ZERO = Decimal(0)
 
 
@@ -32,7 +38,12 @@ class ItemResult:
     max: Decimal
     score: Decimal
     status: str
-    why: str
+    explain: Callable[[], str] = attrs.field(eq=False, repr=False)
+
+    @property
+    def why(self) -> str:
+        """Formatted on demand: a batch that writes only totals never pays for it."""
+        return self.explain()
 
 
 @attrs.frozen
@@ -77,10 +88,17 @@ class Result:
             else {"level": self.next_level[0], "needs": self.next_level[1]},
             "values": dict(self.values),
             "items": [
-                {"id": i.id, "parent": i.parent, "title": i.title, "max": i.max,
-                 "score": i.score, "status": i.status, "why": i.why}
+                {
+                    "id": i.id,
+                    "parent": i.parent,
+                    "title": i.title,
+                    "max": i.max,
+                    "score": i.score,
+                    "status": i.status,
+                    "why": i.why,
+                }
                 for i in self.items
-            ],  # fmt: skip
+            ],
         }
         return doc
 
@@ -224,46 +242,47 @@ class _Run:
                     forced = ("vetoed", f"vetoed: {self._explain(veto.condition, veto.text)} "
                                         f"({veto.reason})")  # fmt: skip
                     break
-        children = [self._item(self.plan.item(c), forced, out) for c in item.children]
+        children = [self._item(c, forced, out) for c in self.plan.children_of(item)]
+        explain: Callable[[], str]
         if forced is not None:
-            status, why = forced
-            score = ZERO
+            status, score = forced[0], ZERO
+            explain = _constant(forced[1])
         elif item.kind == "parent":
             score = sum(children, ZERO)
-            parts = " + ".join(number(c) for c in children)
-            status, why = "computed", f"sum of its {len(children)} items: {parts}"
+            status, explain = "computed", _sum_of(children)
         elif item.kind == "banded":
-            status, score, why = self._banded(item)
+            status, score, explain = self._banded(item)
         elif item.kind == "computed":
             assert item.formula is not None
             score = self.round(self.eval(item.formula))
-            status, why = "computed", f"= {item.text} = {number(score)}"
+            status, explain = "computed", _formula(item.text, score)
         elif item.id in self.data.findings:
             problems, samples = self.data.findings[item.id]
             score = self.round(item.max * (1 - Decimal(problems) / Decimal(samples)))
-            status = "deducted"
-            why = (f"{problems} problem(s) in {samples} samples: "
-                   f"{number(item.max)} x (1 - {problems}/{samples}) = {number(score)}")  # fmt: skip
+            status, explain = "deducted", _deducted(item.max, problems, samples, score)
         else:
             score = self.data.scores[item.id]
-            status, why = "scored", f"awarded {number(score)} of {number(item.max)}"
+            status, explain = "scored", _awarded(score, item.max)
         self.scores[item.id] = score
-        out[index] = ItemResult(item.id, item.parent, item.label, item.max, score, status, why)
+        out[index] = ItemResult(item.id, item.parent, item.label, item.max, score, status, explain)
         return score
 
-    def _banded(self, item: Item) -> tuple[str, Decimal, str]:
+    def _banded(self, item: Item) -> tuple[str, Decimal, Callable[[], str]]:
         assert item.input is not None
         x = self.eval(("input", item.input))
         band = _find_band(item.bands, x)
         label = self.inputs[item.input].label or item.input
         if band is None:
             raise EvaluationError(f"no band of {item.id} covers {label} {self.show(item.input, x)}")
-        return (
-            "banded",
-            band.result,
-            f"{label} {self.show(item.input, x)} is in {band.text}: "
-            f"{number(band.result)} of {number(item.max)}",
-        )
+        shown = self.show
+
+        def explain() -> str:
+            return (
+                f"{label} {shown(item.input or '', x)} is in {band.text}: "
+                f"{number(band.result)} of {number(item.max)}"
+            )
+
+        return "banded", band.result, explain
 
     def _explain(self, condition: Expr, text: str) -> str:
         """Name the true/false inputs behind a condition: 'a is true', 'rate is 98%'."""
@@ -294,6 +313,29 @@ class _Run:
             )
             out.append(GateResult(gate.id, gate.label, not failed, why))
         return out
+
+
+def _constant(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+def _sum_of(children: list[Decimal]) -> Callable[[], str]:
+    return lambda: f"sum of its {len(children)} items: " + " + ".join(map(number, children))
+
+
+def _formula(text: str, score: Decimal) -> Callable[[], str]:
+    return lambda: f"= {text} = {number(score)}"
+
+
+def _deducted(top: Decimal, problems: int, samples: int, score: Decimal) -> Callable[[], str]:
+    return lambda: (
+        f"{problems} problem(s) in {samples} samples: "
+        f"{number(top)} x (1 - {problems}/{samples}) = {number(score)}"
+    )
+
+
+def _awarded(score: Decimal, top: Decimal) -> Callable[[], str]:
+    return lambda: f"awarded {number(score)} of {number(top)}"
 
 
 def _names(e: Expr) -> list[str]:
@@ -339,4 +381,6 @@ def evaluate(plan: Plan, data: Assessment) -> Result:
             values[v.name] = run.value(v.name)
         except (_Missing, EvaluationError):
             values[v.name] = None
-    return Result(plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items))
+    return Result(
+        plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items)
+    )

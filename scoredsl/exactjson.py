@@ -60,7 +60,9 @@ def _container(
     for i, (key, value) in enumerate(entries):
         out.append(inner)
         if keyed:
-            out.append(json.dumps(str(key), ensure_ascii=False) + (": " if indent is not None else ":"))
+            out.append(
+                json.dumps(str(key), ensure_ascii=False) + (": " if indent is not None else ":")
+            )
         _emit(value, out, indent, level + 1)
         if i < len(entries) - 1:
             out.append(sep + pad)

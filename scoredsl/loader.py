@@ -15,8 +15,8 @@ from scoredsl import checks
 from scoredsl import nodes as n
 from scoredsl.builder import build
 from scoredsl.checks.examples import check_examples
-from scoredsl.plan import Plan, lower
 from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.plan import Plan, lower
 from scoredsl.source import Source, Span
 from scoredsl.syntax import parse
 
@@ -46,9 +46,7 @@ def parse_source(source: Source) -> tuple[n.Scheme | None, list[Diagnostic]]:
         sys.setrecursionlimit(max(limit, 20000))
         return build(tree, source), []
     except RecursionError:
-        return None, [
-            error("syntax", "this file nests too deeply to read", Span(source, 0, 0))
-        ]
+        return None, [error("syntax", "this file nests too deeply to read", Span(source, 0, 0))]
     finally:
         sys.setrecursionlimit(limit)
 
@@ -88,7 +86,9 @@ def _resolve_extends(
     if base in chain or base == path.resolve():
         return scheme, [error("extends", f"'{scheme.extends}' extends itself", span)]
     if not base.is_file():
-        return scheme, [error("extends", f"cannot find '{scheme.extends}' (looked for {base})", span)]
+        return scheme, [
+            error("extends", f"cannot find '{scheme.extends}' (looked for {base})", span)
+        ]
     parent = load(base, (*chain, path.resolve()))
     if parent.scheme is None or not parent.ok:
         return scheme, [

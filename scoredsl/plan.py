@@ -19,7 +19,8 @@ import attrs
 from scoredsl import exactjson
 from scoredsl import nodes as n
 from scoredsl.checks.levels import total_set
-from scoredsl.checks.scope import Scope, condition_set, literal_value, walk_expr
+from scoredsl.checks.scope import Scope, condition_set, walk_expr
+from scoredsl.checks.weights import weight_fraction
 from scoredsl.intervals import Interval, IntervalSet
 
 FORMAT_VERSION = 1
@@ -42,7 +43,10 @@ class Band:
     def contains(self, x: Decimal) -> bool:
         if self.text == "else":
             return True
-        return Interval(self.low, self.high, self.low_closed, self.high_closed).contains(x)
+        low, high = self.low, self.high
+        if low is not None and (x < low or (x == low and not self.low_closed)):
+            return False
+        return high is None or x < high or (x == high and self.high_closed)
 
 
 @attrs.frozen
@@ -134,9 +138,16 @@ class Plan:
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
+    _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_index", {i.id: i for i in self.items})
+        index = {i.id: i for i in self.items}
+        object.__setattr__(self, "_index", index)
+        children = {i.id: tuple(index[c] for c in i.children) for i in self.items}
+        object.__setattr__(self, "_children", children)
+
+    def children_of(self, item: Item) -> tuple[Item, ...]:
+        return self._children[item.id]
 
     def item(self, item_id: str) -> Item:
         return self._index[item_id]
@@ -148,7 +159,13 @@ class Plan:
     # ---- JSON -------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        body = _encode(attrs.asdict(self, recurse=False, filter=lambda a, _: a.name not in ("hash", "_index")))
+        body = _encode(
+            attrs.asdict(
+                self,
+                recurse=False,
+                filter=lambda a, _: a.name not in ("hash", "_index", "_children"),
+            )
+        )
         doc = {"format_version": FORMAT_VERSION, "scheme": self.id, **body}
         doc["hash"] = _digest(doc)
         return doc
@@ -305,7 +322,9 @@ class _Lowerer:
                 return ("num", value / 100)
             case n.Bool(value):
                 return ("bool", value)
-            case n.Name("total") if "total" not in self.scope.inputs and "total" not in self.scope.values:
+            case n.Name("total") if (
+                "total" not in self.scope.inputs and "total" not in self.scope.values
+            ):
                 return ("total",)
             case n.Name(name) if name in self.scope.values:
                 return ("value", name)
@@ -324,10 +343,10 @@ class _Lowerer:
             case n.Call(func, args):
                 return ("call", func, tuple(self.expr(a) for a in args))
             case n.Weighted(terms):
-                return ("weighted", tuple(
-                    (self.expr(t.ref), literal_value(t.weight) / (100 if isinstance(t.weight, n.Percent) else 1))
-                    for t in terms
-                ))  # fmt: skip
+                return (
+                    "weighted",
+                    tuple((self.expr(t.ref), weight_fraction(t.weight)) for t in terms),
+                )
         raise AssertionError(f"cannot lower {e!r}")
 
 
@@ -422,16 +441,21 @@ def lower(scheme: n.Scheme) -> Plan:
         values=tuple(values),
         items=tuple(items),
         gates=tuple(
-            Gate(g.id, g.label, g.en, tuple(
-                Requirement(low.expr(r.condition), r.text or r.condition.span.text)
-                for r in g.requires
-            ))
+            Gate(
+                g.id,
+                g.label,
+                g.en,
+                tuple(
+                    Requirement(low.expr(r.condition), r.text or r.condition.span.text)
+                    for r in g.requires
+                ),
+            )
             for g in scheme.gates
-        ),  # fmt: skip
+        ),
         levels=tuple(levels),
         severe_depth=severe[-1].depth if severe else None,
         findings=bool(findings),
-        rules=tuple(r.text for r in [*severe, *findings] if r.text),
+        rules=tuple(t for t in [r.text for r in severe] + [r.text for r in findings] if t),
     )
     return with_hash(plan)
 

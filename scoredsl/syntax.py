@@ -76,7 +76,7 @@ def parser() -> lark.Lark:
     )
 
 
-def parse(source: Source) -> tuple[lark.Tree | None, list[Diagnostic]]:
+def parse(source: Source) -> tuple[lark.Tree[lark.Token] | None, list[Diagnostic]]:
     """Parse one file. On a syntax error: no tree and one `syntax` diagnostic."""
     try:
         return parser().parse(source.text), []
@@ -109,7 +109,7 @@ def _shown(text: str) -> str:
 
 def _diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
-        start = exc.pos_in_stream
+        start = exc.pos_in_stream or 0
         ch = source.text[start] if start < len(source.text) else ""
         span = Span(source, start, start + 1)
         hints = []

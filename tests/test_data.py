@@ -66,7 +66,9 @@ def test_bad_scores(plan249: Plan, data249: dict[str, Any], value: object, messa
 
 def test_missing_score(plan249: Plan, data249: dict[str, Any]) -> None:
     del data249["scores"]["5.1.1"]
-    assert problems(plan249, data249) == ["missing a score or findings for 5.1.1 (明确目标, 0 to 20)"]
+    assert problems(plan249, data249) == [
+        "missing a score or findings for 5.1.1 (明确目标, 0 to 20)"
+    ]
 
 
 def test_score_for_a_banded_item(plan249: Plan, data249: dict[str, Any]) -> None:

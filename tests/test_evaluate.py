@@ -30,7 +30,15 @@ def test_full_marks(plan249: Plan, data249: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("rate", "points"),
-    [("89.99%", 0), ("90%", 5), ("94.99%", 5), ("95%", 10), ("97.9%", 10), ("98%", 20), ("100%", 20)],
+    [
+        ("89.99%", 0),
+        ("90%", 5),
+        ("94.99%", 5),
+        ("95%", 10),
+        ("97.9%", 10),
+        ("98%", 20),
+        ("100%", 20),
+    ],
 )
 def test_satisfaction_band_boundaries(
     plan249: Plan, data249: dict[str, Any], rate: str, points: int
@@ -55,7 +63,11 @@ def test_complaint_rate_lower_is_better(
 def test_fraction_input_means_the_same_as_percent(plan249: Plan, data249: dict[str, Any]) -> None:
     data249["inputs"]["customer_satisfaction_rate"] = Decimal("0.965")
     score, status, why = item(run(plan249, data249), "5.6.2.2")
-    assert (score, status, why) == (Decimal(10), "banded", "顾客满意率 96.5% is in 95% <= x < 98%: 10 of 20")
+    assert (score, status, why) == (
+        Decimal(10),
+        "banded",
+        "顾客满意率 96.5% is in 95% <= x < 98%: 10 of 20",
+    )
 
 
 def test_pass_fail_band(plan249: Plan, data249: dict[str, Any]) -> None:

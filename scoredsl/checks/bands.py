@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 
 from scoredsl import nodes as n
 from scoredsl.checks.scope import Scope, condition_set, fmt_number
@@ -54,14 +56,13 @@ def check_band_coverage(scope: Scope) -> Iterator[Diagnostic]:
         covered = IntervalSet.of([])
         for band in bands:
             covered = covered.union(condition_set(band.condition))
+        show = functools.partial(fmt_value, inp)
         for gap in _pieces(inp, domain.minus(covered)):
             yield error(
                 "band-gap",
-                f"no band of {owner} covers {gap.describe(lambda x: fmt_value(inp, x))} "
-                f"(e.g. {fmt_value(inp, _witness(inp, gap))})",
+                f"no band of {owner} covers {gap.describe(show)} (e.g. {show(_witness(inp, gap))})",
                 _nearest_band(bands, gap).span if bands else lookup.span,
-                f"'{inp.name}' can be anything in "
-                + ", ".join(p.describe(lambda x: fmt_value(inp, x)) for p in domain),
+                f"'{inp.name}' can be anything in " + ", ".join(p.describe(show) for p in domain),
                 anchor=anchor,
             )
 
@@ -112,8 +113,8 @@ def check_band_monotone(scope: Scope) -> Iterator[Diagnostic]:
             key=lambda b: _sort_key(condition_set(b.condition)),
         )
         points = [b.result for b in ordered]
-        rising = all(a <= b for a, b in zip(points, points[1:], strict=False))
-        falling = all(a >= b for a, b in zip(points, points[1:], strict=False))
+        rising = all(a <= b for a, b in pairwise(points))
+        falling = all(a >= b for a, b in pairwise(points))
         if len(points) > 2 and not rising and not falling:
             yield warning(
                 "band-not-monotone",

@@ -50,21 +50,25 @@ def check_examples(scheme: n.Scheme, plan: Plan) -> Iterator[Diagnostic]:
         except DataError as exc:
             yield error(
                 "example-failed",
-                f"example \"{example.name}\" cannot be evaluated: {exc.problems[0]}",
+                f'example "{example.name}" cannot be evaluated: {exc.problems[0]}',
                 example.span,
                 *exc.problems[1:],
                 anchor=anchor,
             )
             continue
         except EvaluationError as exc:
-            yield error("example-failed", f"example \"{example.name}\": {exc}", example.span, anchor=anchor)
+            yield error(
+                "example-failed", f'example "{example.name}": {exc}', example.span, anchor=anchor
+            )
             continue
         for expect in (s for s in example.body if isinstance(s, n.Expect)):
-            got: Any = {"total": result.total, "level": result.level, "eligible": result.eligible}[expect.what]
+            got: Any = {"total": result.total, "level": result.level, "eligible": result.eligible}[
+                expect.what
+            ]
             if got != expect.value:
                 yield error(
                     "example-failed",
-                    f"example \"{example.name}\" expects {expect.what} {_show(expect.value)} "
+                    f'example "{example.name}" expects {expect.what} {_show(expect.value)} '
                     f"but gets {_show(got)}",
                     expect.span,
                     anchor=anchor,

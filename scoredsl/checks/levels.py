@@ -105,8 +105,9 @@ def check_levels(scope: Scope) -> Iterator[Diagnostic]:
                 x = both.parts[0].witness()
                 yield error(
                     "level-overlap",
-                    f"a total of {fmt_number(x)} is both '{level.name}' ({level.condition.span.text}) "
-                    f"and '{other.name}' ({other.condition.span.text})",
+                    f"a total of {fmt_number(x)} is both '{level.name}' "
+                    f"({level.condition.span.text}) and '{other.name}' "
+                    f"({other.condition.span.text})",
                     other.span,
                     f"the scheme reads it as '{other.name}' (the higher level wins)",
                     anchor="levels",
@@ -128,6 +129,11 @@ def check_levels(scope: Scope) -> Iterator[Diagnostic]:
 
 def _level_after(sets: list[tuple[n.Level, IntervalSet]], gap: Interval) -> n.Level:
     for level, s in sets:
-        if s.parts and gap.high is not None and s.parts[0].low is not None and s.parts[0].low >= gap.high:
+        if (
+            s.parts
+            and gap.high is not None
+            and s.parts[0].low is not None
+            and s.parts[0].low >= gap.high
+        ):
             return level
     return sets[-1][0]

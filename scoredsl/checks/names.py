@@ -89,7 +89,13 @@ def check_unknown_names(scope: Scope) -> Iterator[Diagnostic]:
                     )
                 case n.Call(func, args) if not _arity_ok(func, len(args)):
                     low, high = FUNCTIONS[func]
-                    want = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
+                    want = (
+                        f"{low}"
+                        if low == high
+                        else f"{low} or more"
+                        if high is None
+                        else f"{low} to {high}"
+                    )
                     yield error(
                         "type-mismatch",
                         f"{func}() takes {want} argument(s), not {len(args)}",
@@ -107,9 +113,13 @@ def _arity_ok(func: str, count: int) -> bool:
 
 def _unknown_lookup_inputs(scope: Scope) -> Iterator[Diagnostic]:
     owners: list[tuple[n.Lookup, str]] = [
-        (i.kind, f"item:{i.id}") for i, _ in scope.scheme.walk_items() if isinstance(i.kind, n.Lookup)
+        (i.kind, f"item:{i.id}")
+        for i, _ in scope.scheme.walk_items()
+        if isinstance(i.kind, n.Lookup)
     ]
-    owners += [(v.kind, f"value:{v.name}") for v in scope.scheme.values if isinstance(v.kind, n.Lookup)]
+    owners += [
+        (v.kind, f"value:{v.name}") for v in scope.scheme.values if isinstance(v.kind, n.Lookup)
+    ]
     for lookup, anchor in owners:
         if lookup.input not in scope.inputs:
             yield error(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import attrs
@@ -59,7 +59,9 @@ class Scope:
     @property
     def max_total(self) -> Decimal:
         total = self.declared_total
-        return total if total is not None else sum((i.points for i in self.scheme.items), Decimal(0))
+        return (
+            total if total is not None else sum((i.points for i in self.scheme.items), Decimal(0))
+        )
 
     def labels(self) -> dict[str, list[str]]:
         """Item label -> the ids that carry it."""
@@ -95,7 +97,9 @@ def literal_value(lit: n.Literal) -> Decimal:
 
 
 def is_percent(lit: n.Literal) -> bool:
-    return isinstance(lit, n.Percent) or (isinstance(lit, n.Neg) and isinstance(lit.operand, n.Percent))
+    return isinstance(lit, n.Percent) or (
+        isinstance(lit, n.Neg) and isinstance(lit.operand, n.Percent)
+    )
 
 
 def condition_interval(cond: n.OpenCondition | n.ChainCondition) -> Interval:
@@ -104,7 +108,9 @@ def condition_interval(cond: n.OpenCondition | n.ChainCondition) -> Interval:
             interval = Interval.from_comparison(op, literal_value(bound))
             return interval if interval is not None else Interval(Decimal(1), Decimal(0))
         case n.ChainCondition(low, low_op, high_op, high):
-            return Interval(literal_value(low), literal_value(high), low_op == "<=", high_op == "<=")
+            return Interval(
+                literal_value(low), literal_value(high), low_op == "<=", high_op == "<="
+            )
     raise AssertionError(cond)
 
 
@@ -144,7 +150,7 @@ def walk_expr(expr: n.Expr) -> Iterator[n.Expr]:
                 yield term.weight
 
 
-def did_you_mean(name: str, candidates: list[str] | dict[str, object]) -> tuple[str, ...]:
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         return ()

@@ -65,7 +65,9 @@ def _check_expr(expr: n.Expr, need: str, scope: Scope, anchor: str) -> Iterator[
     if (need == BOOL) != (got == BOOL):
         want = "a condition (true or false)" if need == BOOL else "a number"
         what = "a condition" if got == BOOL else "a number"
-        yield error("type-mismatch", f"expected {want} here, but this is {what}", expr.span, anchor=anchor)
+        yield error(
+            "type-mismatch", f"expected {want} here, but this is {what}", expr.span, anchor=anchor
+        )
         return
     for operand, operand_need in _operands(expr):
         yield from _check_expr(operand, operand_need, scope, anchor)
@@ -126,13 +128,20 @@ def check_types(scope: Scope) -> Iterator[Diagnostic]:
     for inp in scheme.inputs:
         if inp.domain is not None:
             if inp.type == BOOL:
-                yield error("type-mismatch", f"'{inp.name}' is a bool: it takes no range", inp.domain.span, anchor=f"input:{inp.name}")
+                yield error(
+                    "type-mismatch",
+                    f"'{inp.name}' is a bool: it takes no range",
+                    inp.domain.span,
+                    anchor=f"input:{inp.name}",
+                )
             else:
                 yield from _check_literals(inp, band_literals(inp.domain), f"input:{inp.name}")
     yield from _check_examples(scope)
 
 
-def _check_bands(lookup: n.Lookup, bands: tuple[n.Band, ...], scope: Scope, anchor: str) -> Iterator[Diagnostic]:
+def _check_bands(
+    lookup: n.Lookup, bands: tuple[n.Band, ...], scope: Scope, anchor: str
+) -> Iterator[Diagnostic]:
     inp = scope.inputs.get(lookup.input)
     if inp is None:
         return
@@ -149,7 +158,9 @@ def _check_bands(lookup: n.Lookup, bands: tuple[n.Band, ...], scope: Scope, anch
         yield from _check_literals(inp, band_literals(band.condition), anchor)
 
 
-def _check_literals(inp: n.Input, literals: tuple[n.Literal, ...], anchor: str) -> Iterator[Diagnostic]:
+def _check_literals(
+    inp: n.Input, literals: tuple[n.Literal, ...], anchor: str
+) -> Iterator[Diagnostic]:
     for lit in literals:
         if inp.type == PERCENT and not is_percent(lit):
             yield error(
@@ -177,6 +188,8 @@ def _check_examples(scope: Scope) -> Iterator[Diagnostic]:
             anchor = f"example:{example.name}"
             if (inp.type == BOOL) != isinstance(stmt.value, n.Bool):
                 want = "true or false" if inp.type == BOOL else f"a {inp.type} value"
-                yield error("type-mismatch", f"'{inp.name}' needs {want}", stmt.value.span, anchor=anchor)
+                yield error(
+                    "type-mismatch", f"'{inp.name}' needs {want}", stmt.value.span, anchor=anchor
+                )
             elif not isinstance(stmt.value, n.Bool):
                 yield from _check_literals(inp, (stmt.value,), anchor)

@@ -37,6 +37,7 @@ def check_weights_sum(scope: Scope) -> Iterator[Diagnostic]:
                     "weights-sum",
                     f"weights add up to {fmt_number(total * 100)}%, not 100% ({parts})",
                     sub.span,
-                    "if the published standard says so, keep it and add: accept weights-sum \"reason\"",
+                    "if the published standard says so, keep it and add: "
+                    'accept weights-sum "reason"',
                     anchor=anchor,
                 )

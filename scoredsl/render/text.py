@@ -50,7 +50,7 @@ def template_yaml(plan: Plan) -> str:
     """A data file to fill in: every input and judged item, labels as comments."""
     out = [
         f"# {plan.title} ({plan.source or plan.id})",
-        f"# Fill in the values, then: scoredsl eval SCHEME THIS_FILE",
+        "# Fill in the values, then: scoredsl eval SCHEME THIS_FILE",
         f"scheme: {plan.id}",
         "inputs:",
     ]
@@ -64,7 +64,7 @@ def template_yaml(plan: Plan) -> str:
         if item.kind == "judged":
             out.append(f'  "{item.id}":   # {item.label} (0 to {number(item.max)})')
     if plan.findings:
-        out.append("# findings: {\"5.4.3.2\": {samples: 20, problems: 3}}   # instead of a score")
+        out.append('# findings: {"5.4.3.2": {samples: 20, problems: 3}}   # instead of a score')
     if plan.severe_depth is not None:
         out.append(f"severe: []   # ids of depth-{plan.severe_depth} items with a severe problem")
     return "\n".join(out) + "\n"

@@ -44,18 +44,18 @@ def _hint(name: str, candidates: Iterable[str]) -> str:
 
 
 def _decimal(raw: Any) -> Decimal | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, Decimal)):
-        return Decimal(raw)
-    if isinstance(raw, float):
-        return Decimal(repr(raw))
-    if isinstance(raw, str):
+    """A number from data: Decimal, int, a float (by its shortest repr) or numeric text."""
+    kind = type(raw)
+    if kind is str or kind is Decimal:
         try:
-            d = Decimal(raw.strip())
+            d = Decimal(raw)  # Decimal() accepts surrounding whitespace itself
         except InvalidOperation:
             return None
         return d if d.is_finite() else None
+    if kind is int:
+        return Decimal(raw)
+    if kind is float:
+        return Decimal(repr(raw))
     return None
 
 

@@ -65,6 +65,7 @@ class Result:
     next_level: tuple[str, Decimal | None] | None
     values: dict[str, Decimal | None]
     items: tuple[ItemResult, ...]
+    scores: dict[str, Decimal] = attrs.field(eq=False, repr=False, factory=dict)
 
     @property
     def level_label(self) -> str | None:
@@ -224,15 +225,19 @@ class _Run:
             self.items()
         return self.scores[item_id]
 
-    def items(self) -> list[ItemResult]:
-        out: list[ItemResult] = []
+    def items(self, detail: bool = True) -> list[ItemResult]:
+        """Score every item; with `detail`, also the per-item results in document order."""
+        out: list[ItemResult] | None = [] if detail else None
         for top in self.plan.top_items:
             self._item(top, None, out)
-        return out
+        return out or []
 
-    def _item(self, item: Item, forced: tuple[str, str] | None, out: list[ItemResult]) -> Decimal:
-        index = len(out)
-        out.append(None)  # type: ignore[arg-type]  # placeholder keeps document order
+    def _item(
+        self, item: Item, forced: tuple[str, str] | None, out: list[ItemResult] | None
+    ) -> Decimal:
+        index = len(out) if out is not None else 0
+        if out is not None:
+            out.append(None)  # type: ignore[arg-type]  # placeholder keeps document order
         if forced is None and item.id in self.data.severe:
             forced = ("severe", f"severe problem found in {item.id} ({item.label}): "
                                 f"all {number(item.max)} points deducted")  # fmt: skip
@@ -264,7 +269,10 @@ class _Run:
             score = self.data.scores[item.id]
             status, explain = "scored", _awarded(score, item.max)
         self.scores[item.id] = score
-        out[index] = ItemResult(item.id, item.parent, item.label, item.max, score, status, explain)
+        if out is not None:
+            out[index] = ItemResult(
+                item.id, item.parent, item.label, item.max, score, status, explain
+            )
         return score
 
     def _banded(self, item: Item) -> tuple[str, Decimal, Callable[[], str]]:
@@ -360,9 +368,11 @@ def _find_band(bands: tuple[Band, ...], x: Decimal) -> Band | None:
     return next((b for b in bands if b.text == "else"), None)
 
 
-def evaluate(plan: Plan, data: Assessment) -> Result:
+def evaluate(plan: Plan, data: Assessment, detail: bool = True) -> Result:
+    """Evaluate one assessment. Without `detail`, `items` is empty (scores are still in
+    `scores`): the batch CSV writer needs no per-item explanations."""
     run = _Run(plan, data)
-    items = run.items()
+    items = run.items(detail)
     total = run.round(sum((run.scores[i.id] for i in plan.top_items), ZERO))
     run.total = total
     gates = run.gates()
@@ -382,5 +392,6 @@ def evaluate(plan: Plan, data: Assessment) -> Result:
         except (_Missing, EvaluationError):
             values[v.name] = None
     return Result(
-        plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items)
-    )
+        plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items),
+        run.scores,
+    )  # fmt: skip

@@ -30,13 +30,14 @@ class BatchWriter:
         try:
             if isinstance(raw, ReadError):
                 raise raw
-            result = evaluate(self.plan, read_assessment(self.plan, raw))
+            detail = self.csv is None
+            result = evaluate(self.plan, read_assessment(self.plan, raw), detail=detail)
         except (ReadError, EvaluationError) as exc:
             return self._error(ident, str(exc))
         except DataError as exc:
             return self._error(ident, "; ".join(exc.problems))
         if self.csv is not None:
-            scores = {i.id: i.score for i in result.items}
+            scores = result.scores
             self.csv.writerow([
                 ident, "true" if result.eligible else "false", number(result.total),
                 result.level or "", "", *(number(scores[t]) for t in self.top),

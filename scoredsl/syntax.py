@@ -112,9 +112,14 @@ def _diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         start = exc.pos_in_stream or 0
         ch = source.text[start] if start < len(source.text) else ""
         span = Span(source, start, start + 1)
-        hints = []
         if ch in _FULL_WIDTH:
-            hints.append(f"use {_FULL_WIDTH[ch]} instead of '{ch}'")
+            return error(
+                "syntax",
+                f"'{ch}' is a full-width character: use {_FULL_WIDTH[ch]}",
+                span,
+                'scoredsl syntax uses ASCII punctuation; Chinese text belongs inside "..."',
+            )
+        hints: list[str] = []
         expected = _describe(exc.allowed or set())
         return error(
             "syntax", f"unexpected character '{_shown(ch)}': expected {expected}", span, *hints

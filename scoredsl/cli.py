@@ -19,6 +19,7 @@ from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.loader import compile_path, load, scheme_files
 from scoredsl.plan import Plan
 from scoredsl.render.batch import BatchWriter
+from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
 
 OK, INPUT_ERROR, USAGE = 0, 1, 2
@@ -54,9 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
     c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
-    c.add_argument("--format", choices=("text", "json", "csv", "jsonl"), default=None)
+    c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
+    c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     c.add_argument("--quiet", action="store_true", help="no progress output for batches")
+
+    c = sub.add_parser("docs", help="the scheme as the standard's own tables")
+    c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("--format", choices=("md", "html"), default="md")
+    c.add_argument("--lang", choices=("zh", "en"), default="zh")
+    c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     return p
 
 
@@ -68,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "inputs": cmd_inputs,
         "template": cmd_template,
         "eval": cmd_eval,
+        "docs": cmd_docs,
     }[args.command]
     try:
         return handler(args)
@@ -163,6 +172,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    _write(scheme_document(_plan(args.scheme), args.format, args.lang), args.output)
+    return OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
     data = Path(args.data)
@@ -196,6 +210,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output)
     elif fmt == "text":
         _write(result_text(result) + "\n", args.output)
+    elif fmt in ("md", "html"):
+        _write(report_document(result, fmt, args.lang), args.output)
     else:
         print(f"scoredsl: --format {fmt} is for batches (.jsonl, .csv)", file=sys.stderr)
         return USAGE

@@ -1,0 +1,154 @@
+"""Render documents: `Plan` -> the scheme's own tables, `Result` -> an assessment report.
+
+Markdown and HTML come from Jinja2 templates (HTML autoescaped: a label holding
+``<script>`` shows as text). Renderers only lay out what the plan and result hold; they
+never re-compute a score.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+
+from scoredsl.evaluate import Result
+from scoredsl.exactjson import number
+from scoredsl.plan import Band, Item, Plan
+
+WORDS = {
+    "zh": {
+        "source": "来源", "version": "版本", "total": "总分", "hash": "计划哈希",
+        "score_table": "分值分配表", "big": "大项", "small": "小项", "points": "分值",
+        "share": "分值占比", "items": "评价项目", "id": "条款", "label": "项目",
+        "how": "计分方式", "judged": "评审打分", "banded": "按分档计分",
+        "computed": "按公式计算", "parent": "下级项目之和", "bands": "分档",
+        "range": "范围", "vetoes": "否决条件", "veto_when": "条件", "reason": "依据",
+        "gates": "基本条件", "requirement": "要求", "rules": "扣分规则", "levels": "等级",
+        "level": "等级", "condition": "条件", "values": "派生值", "formula": "公式",
+        "notes": "说明", "report": "评价报告", "date": "日期", "result": "评价结果",
+        "eligible": "具备评定资格", "yes": "是", "no": "否", "none": "未达到等级",
+        "next": "下一等级", "needs": "还需", "score": "计分", "score_share": "计分占比",
+        "status": "状态", "why": "计分依据", "passed": "通过", "failed": "未通过",
+        "chart": "各大项得分", "value": "值", "name": "名称", "errata": "已确认的问题",
+        "lookup": "查表", "by": "依据",
+    },
+    "en": {
+        "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
+        "score_table": "Score table", "big": "Item", "small": "Sub-item", "points": "Points",
+        "share": "Share", "items": "Items", "id": "Clause", "label": "Item",
+        "how": "Scored by", "judged": "assessor's judgement", "banded": "bands",
+        "computed": "formula", "parent": "sum of its items", "bands": "Bands",
+        "range": "Range", "vetoes": "Vetoes", "veto_when": "When", "reason": "Reason",
+        "gates": "Eligibility conditions", "requirement": "Requirement",
+        "rules": "Deduction rules", "levels": "Levels", "level": "Level",
+        "condition": "Condition", "values": "Derived values", "formula": "Formula",
+        "notes": "Notes", "report": "Assessment report", "date": "Date", "result": "Result",
+        "eligible": "Eligible", "yes": "yes", "no": "no", "none": "no level",
+        "next": "Next level", "needs": "needs", "score": "Score", "score_share": "Share of total",
+        "status": "Status", "why": "Why", "passed": "passed", "failed": "failed",
+        "chart": "Score by item", "value": "Value", "name": "Name", "errata": "Acknowledged",
+        "lookup": "lookup", "by": "by",
+    },
+}  # fmt: skip
+
+
+def percent(x: Decimal | None, places: int = 2) -> str:
+    """A fraction as a percentage with fixed places: 0.0199 -> 1.99%."""
+    if x is None:
+        return ""
+    return f"{(x * 100).quantize(Decimal(1).scaleb(-places)):f}%"
+
+
+def markdown_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("scoredsl.render", "templates"),
+        # Templates are named like report.html.j2: escape by the inner extension.
+        autoescape=lambda name: name is not None and ".html" in name,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = lambda x: "" if x is None else number(x)
+    env.filters["pct"] = percent
+    env.filters["md"] = markdown_cell
+    return env
+
+
+_ENV = _environment()
+
+
+class _Labels:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, label: str, en: str | None) -> str:
+        return en if self.lang == "en" and en else label
+
+
+def _band_text(band: Band) -> str:
+    """As the standard writes a band: ``< 90%``, ``90% <= _ < 95%``, ``else``."""
+    if band.text.startswith("x "):
+        return band.text[2:]
+    return band.text.replace(" x ", " _ ")
+
+
+def _context(plan: Plan, lang: str) -> dict[str, Any]:
+    label = _Labels(lang)
+    tops = plan.top_items
+    return {
+        "plan": plan,
+        "w": WORDS[lang],
+        "lang": lang,
+        "L": label,
+        "tops": tops,
+        "children": {i.id: plan.children_of(i) for i in plan.items},
+        "banded": [i for i in plan.items if i.kind == "banded"],
+        "vetoed": [i for i in plan.items if i.vetoes],
+        "band_text": _band_text,
+        "inputs": {i.name: i for i in plan.inputs},
+        "indent": lambda item: item.depth - 1,
+    }
+
+
+def scheme_document(plan: Plan, fmt: str, lang: str = "zh") -> str:
+    return _ENV.get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
+
+
+def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None = None) -> str:
+    plan = result.plan
+    total = result.total
+    ctx = _context(plan, lang)
+    ctx |= {
+        "r": result,
+        "date": date or datetime.date.today().isoformat(),
+        "share": (lambda s: s / total if total else None),
+        "scores": {i.id: i for i in result.items},
+        "level_label": {lv.name: ctx["L"](lv.label, lv.en) for lv in plan.levels},
+        "bars": _bars(result, plan.top_items, ctx["L"]),
+    }
+    return _ENV.get_template(f"report.{fmt}.j2").render(**ctx)
+
+
+def _bars(result: Result, tops: tuple[Item, ...], label: _Labels) -> list[dict[str, Any]]:
+    """One bar per top-level item: widths in % of the largest maximum."""
+    widest = max((i.max for i in tops), default=Decimal(1)) or Decimal(1)
+    scores = {i.id: i.score for i in result.items}
+    return [
+        {
+            "id": i.id,
+            "label": label(i.label, i.en),
+            "max": i.max,
+            "score": scores[i.id],
+            "max_width": (i.max / widest * 100).quantize(Decimal("0.1")),
+            "score_width": (scores[i.id] / widest * 100).quantize(Decimal("0.1")),
+        }
+        for i in tops
+    ]

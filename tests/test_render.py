@@ -1,0 +1,106 @@
+"""Generated documents and reports: snapshots, escaping, language fallback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scoredsl.data import read_assessment
+from scoredsl.evaluate import evaluate
+from scoredsl.loader import compile_path, parse_source
+from scoredsl.plan import Plan, lower
+from scoredsl.render.documents import percent, report_document, scheme_document
+from scoredsl.source import Source
+from tests.conftest import STANDARDS
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("SCOREDSL_UPDATE_SNAPSHOTS") == "1"
+SCHEMES = sorted(STANDARDS.glob("*.score"))
+
+
+def snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; SCOREDSL_UPDATE_SNAPSHOTS=1"
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=[p.stem for p in SCHEMES])
+def test_scheme_markdown_snapshot(scheme: Path) -> None:
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, diagnostics
+    snapshot(f"{scheme.stem}.md", scheme_document(plan, "md"))
+
+
+def test_249_docs_reproduce_table_1(plan249: Plan) -> None:
+    doc = scheme_document(plan249, "md")
+    table = doc.split("## 分值分配表")[1].split("##")[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[4:]]
+    small = [r for r in rows if len(r) == 4 and r[2]]
+    assert len(small) == 27  # the 27 小项 of table 1
+    assert ["5.4 服务过程", "300", "5.4.1 服务需求识别与分析", "60"] in small
+    assert ["", "", "5.4.3 服务过程实施", "150"] in small
+    assert "| **总分** | **1000** | | |" in doc
+
+
+def test_report_markdown_for_the_example(plan249: Plan) -> None:
+    raw = yaml.safe_load((STANDARDS / "examples" / "t-ccsa-249-2019.yaml").read_text("utf-8"))
+    result = evaluate(plan249, read_assessment(plan249, raw))
+    doc = report_document(result, "md", date="2026-11-23")
+    assert "| **838.15** / 1000 | 四星级 (four_star) | 是 | 五星级: 还需 61.85 |" in doc
+    assert (
+        "| 5.1 | 领导的作用 | 50 | 45 | 5.37% | computed | sum of its 3 items: 18 + 18 + 9 |" in doc
+    )
+    snapshot("t-ccsa-249-2019.report.md", doc)
+
+
+NASTY = """
+scheme x "<script>alert(1)</script>" {
+  total 10
+  input r: percent "<b>rate</b>"
+  item a "<script>alert('item')</script>" 10 by r { < 50% -> 0  >= 50% -> 10 }
+  levels { ok "<i>ok</i>" when total >= 5 }
+}
+"""
+
+
+def _nasty() -> tuple[Plan, Any]:
+    scheme, diagnostics = parse_source(Source("x.score", NASTY))
+    assert scheme is not None and not diagnostics
+    plan = lower(scheme)
+    result = evaluate(plan, read_assessment(plan, {"inputs": {"r": "60%"}}))
+    return plan, result
+
+
+def test_html_escapes_everything_from_the_scheme() -> None:
+    plan, result = _nasty()
+    for html in (scheme_document(plan, "html"), report_document(result, "html")):
+        assert "<script>" not in html and "<b>rate" not in html and "<i>ok" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_markdown_cells_escape_pipes() -> None:
+    plan, _ = _nasty()
+    doc = scheme_document(plan, "md")
+    assert "| a | &lt;" not in doc  # markdown is not HTML-escaped ...
+    assert "<script>alert('item')</script>" in doc  # ... but text stays text
+
+
+def test_english_labels_fall_back_to_the_original(plan249: Plan) -> None:
+    doc = scheme_document(plan249, "md", lang="en")
+    assert "| 5.1 Leadership | 50 | 5.1.1 明确目标 | 20 |" in doc
+    assert "## Score table" in doc
+
+
+def test_percent_share_format() -> None:
+    from decimal import Decimal
+
+    assert (percent(None), percent(Decimal("0.0199")), percent(Decimal(1))) == (
+        "",
+        "1.99%",
+        "100.00%",
+    )

@@ -1,0 +1,234 @@
+"""Hypothesis strategies: valid schemes, deliberately broken ones, data that fits, text.
+
+A generated scheme is kept as structured data (`GenScheme`) and rendered to `.score`
+text, so a test knows what the checker and the evaluator must find.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+
+POINTS = st.integers(min_value=1, max_value=4000).map(lambda n: Decimal(n) / 4)  # 0.25 steps
+
+
+@attrs.frozen
+class GenBand:
+    low: Decimal | None  # percent as written (0..100); None = open below
+    high: Decimal | None
+    low_closed: bool
+    high_closed: bool
+    result: Decimal
+
+    def text(self) -> str:
+        if self.low is None:
+            assert self.high is not None
+            return f"{'<=' if self.high_closed else '<'} {self.high}%"
+        if self.high is None:
+            return f"{'>=' if self.low_closed else '>'} {self.low}%"
+        lo, hi = ("<=" if self.low_closed else "<"), ("<=" if self.high_closed else "<")
+        return f"{self.low}% {lo} _ {hi} {self.high}%"
+
+    def contains(self, x: Decimal) -> bool:
+        if self.low is not None and (x < self.low or (x == self.low and not self.low_closed)):
+            return False
+        return self.high is None or x < self.high or (x == self.high and self.high_closed)
+
+
+@attrs.frozen
+class GenItem:
+    id: str
+    max: Decimal
+    children: tuple[GenItem, ...] = ()
+    bands: tuple[GenBand, ...] = ()  # banded over input r{index} when not empty
+    veto: bool = False  # vetoed when input `flag` is true
+
+    def walk(self) -> list[GenItem]:
+        return [self, *(d for c in self.children for d in c.walk())]
+
+
+@attrs.frozen
+class GenScheme:
+    items: tuple[GenItem, ...]
+    levels: tuple[Decimal, ...]  # thresholds, ascending: level k is `total >= levels[k]`
+    gate: bool
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.max for i in self.items), Decimal(0))
+
+    def all_items(self) -> list[GenItem]:
+        return [d for i in self.items for d in i.walk()]
+
+    def banded(self) -> list[GenItem]:
+        return [i for i in self.all_items() if i.bands]
+
+    def judged(self) -> list[GenItem]:
+        return [i for i in self.all_items() if not i.children and not i.bands]
+
+    def text(self) -> str:
+        out = ['scheme gen "生成的方案" {', f"  total {self.total}", '  input flag: bool "否决"']
+        for k, _ in enumerate(self.banded()):
+            out.append(f'  input r{k}: percent "比率{k}"')
+        if self.gate:
+            out.append('  input ok: bool "基本条件"')
+            out.append('  gate g "基本条件" { require ok "必须满足" }')
+        banded = {i.id: k for k, i in enumerate(self.banded())}
+        for item in self.items:
+            out.extend(_item_lines(item, banded, 1))
+        out.append("  levels {")
+        for k, threshold in enumerate(self.levels):
+            out.append(f'    l{k} "等级{k}" when total >= {threshold}')
+        out.append("  }")
+        if not any(i.veto for i in self.all_items()):
+            out.append('  accept unused-input "flag is only used when an item has a veto"')
+        out.append("}")
+        return "\n".join(out) + "\n"
+
+
+def _item_lines(item: GenItem, banded: dict[str, int], depth: int) -> list[str]:
+    pad = "  " * depth
+    head = f'{pad}item {item.id} "项目 {item.id}" {item.max}'
+    if item.bands:
+        lines = [f"{head} by r{banded[item.id]} {{"]
+        lines += [f"{pad}  {b.text()} -> {b.result}" for b in item.bands]
+    elif item.children or item.veto:
+        lines = [f"{head} {{"]
+    else:
+        return [head]
+    if item.veto:
+        lines.append(f'{pad}  veto when flag "否决"')
+    for child in item.children:
+        lines += _item_lines(child, banded, depth + 1)
+    return [*lines, f"{pad}}}"]
+
+
+@st.composite
+def band_tables(draw: st.DrawFn, top: Decimal) -> tuple[GenBand, ...]:
+    """A partition of 0%..100% into 2-5 bands, points monotone within 0..top."""
+    cuts = sorted(draw(st.sets(st.integers(1, 999), min_size=1, max_size=4)))
+    bounds = [Decimal(c) / 10 for c in cuts]
+    closed_left = [draw(st.booleans()) for _ in bounds]  # is each cut owned by the band above?
+    steps = sorted(draw(st.lists(st.integers(0, 4), min_size=len(bounds) + 1,
+                                 max_size=len(bounds) + 1)))  # fmt: skip
+    points = [top * s / 4 for s in steps]
+    if draw(st.booleans()):
+        points.reverse()  # lower is better
+    bands = []
+    for k in range(len(bounds) + 1):
+        low = bounds[k - 1] if k > 0 else None
+        high = bounds[k] if k < len(bounds) else None
+        bands.append(GenBand(
+            low, high,
+            low_closed=closed_left[k - 1] if k > 0 else True,
+            high_closed=(not closed_left[k]) if k < len(bounds) else True,
+            result=points[k],
+        ))  # fmt: skip
+    return tuple(bands)
+
+
+@st.composite
+def item_trees(draw: st.DrawFn, prefix: str, depth: int) -> GenItem:
+    if depth >= 3 or draw(st.integers(0, 2)) == 0:
+        top = draw(POINTS)
+        kind = draw(st.sampled_from(("judged", "judged", "banded")))
+        bands = draw(band_tables(top)) if kind == "banded" else ()
+        return GenItem(prefix, top, bands=bands, veto=draw(st.integers(0, 5)) == 0)
+    count = draw(st.integers(1, 4))
+    children = tuple(draw(item_trees(f"{prefix}.{k}", depth + 1)) for k in range(1, count + 1))
+    total = sum((c.max for c in children), Decimal(0))
+    return GenItem(prefix, total, children, veto=draw(st.integers(0, 8)) == 0)
+
+
+@st.composite
+def schemes(draw: st.DrawFn) -> GenScheme:
+    count = draw(st.integers(1, 4))
+    items = tuple(draw(item_trees(str(k), 1)) for k in range(1, count + 1))
+    total = sum((i.max for i in items), Decimal(0))
+    raw = draw(st.sets(st.integers(1, 99), min_size=1, max_size=3))
+    levels = sorted({(total * p / 100).quantize(Decimal("0.01")) for p in raw})
+    return GenScheme(items, tuple(levels), draw(st.booleans()))
+
+
+# ---- deliberate breaks -------------------------------------------------------------------
+
+
+def _replace(item: GenItem, target: str, new: GenItem) -> GenItem:
+    if item.id == target:
+        return new
+    return attrs.evolve(item, children=tuple(_replace(c, target, new) for c in item.children))
+
+
+def _swap(scheme: GenScheme, target: str, new: GenItem) -> GenScheme:
+    return attrs.evolve(scheme, items=tuple(_replace(i, target, new) for i in scheme.items))
+
+
+@st.composite
+def broken(draw: st.DrawFn) -> tuple[GenScheme, str]:
+    """A valid scheme with one deliberate mistake, and the diagnostic code it must get."""
+    scheme = draw(schemes().filter(lambda s: bool(s.banded()) or any(
+        i.children for i in s.all_items())))  # fmt: skip
+    options = []
+    if scheme.banded():
+        options += ["band-gap", "band-overlap"]
+    if any(i.children for i in scheme.all_items()):
+        options.append("points-sum")
+    code = draw(st.sampled_from(options))
+    if code == "points-sum":
+        parent = draw(st.sampled_from([i for i in scheme.all_items() if i.children]))
+        child = parent.children[0]
+        delta = draw(POINTS)
+        new_child = _change_points(child, child.max + delta)
+        return _swap(scheme, child.id, new_child), code
+    item = draw(st.sampled_from(scheme.banded()))
+    k = draw(st.integers(0, len(item.bands) - 2))
+    bands = list(item.bands)
+    if code == "band-gap" and draw(st.booleans()):  # remove a whole band
+        del bands[k]
+    elif code == "band-gap":  # leave one point out: `< 50%` then `> 50%`
+        bands[k] = attrs.evolve(bands[k], high_closed=False)
+        bands[k + 1] = attrs.evolve(bands[k + 1], low_closed=False)
+    else:  # move band k's upper end past the next band's start
+        b = bands[k]
+        assert b.high is not None
+        nxt = bands[k + 1]
+        bump = (nxt.high - b.high) / 2 if nxt.high is not None else Decimal("0.5")
+        bands[k] = attrs.evolve(b, high=b.high + bump, high_closed=True)
+    return _swap(scheme, item.id, attrs.evolve(item, bands=tuple(bands))), code
+
+
+def _change_points(item: GenItem, points: Decimal) -> GenItem:
+    """The leaf (or first leaf below) gets new points; its bands are scaled to stay within."""
+    if item.children:
+        first = _change_points(item.children[0], item.children[0].max + points - item.max)
+        return attrs.evolve(item, children=(first, *item.children[1:]))
+    return attrs.evolve(item, max=points)
+
+
+# ---- data --------------------------------------------------------------------------------
+
+
+@st.composite
+def assessments(draw: st.DrawFn, scheme: GenScheme) -> dict[str, Any]:
+    rates = st.integers(0, 1000).map(lambda n: f"{Decimal(n) / 10}%")
+    inputs: dict[str, Any] = {"flag": draw(st.booleans())}
+    for k, _ in enumerate(scheme.banded()):
+        inputs[f"r{k}"] = draw(rates)
+    if scheme.gate:
+        inputs["ok"] = draw(st.booleans())
+    scores = {}
+    for item in scheme.judged():
+        quarters = int(item.max * 4)
+        scores[item.id] = Decimal(draw(st.integers(0, quarters))) / 4
+    return {"inputs": inputs, "scores": scores}
+
+
+SCORE_WORDS = st.sampled_from([
+    "scheme", "item", "input", "percent", "bool", "by", "veto", "when", "levels", "gate",
+    "require", "total", "{", "}", "->", "<", "<=", ">=", "_", "90%", "5.1.1", "20", '"标签"',
+    "and", "or", "not", "=", "else", "accept", "weighted", "(", ")", "\n", " ",
+])  # fmt: skip
+grammarish_text = st.lists(SCORE_WORDS, max_size=60).map(" ".join)

@@ -221,9 +221,23 @@ class _Run:
     # ---- items ------------------------------------------------------------------------
 
     def item_score(self, item_id: str) -> Decimal:
+        """An item's score for a formula: scored on demand, in any document order."""
         if item_id not in self.scores:
-            self.items()
+            item = self.plan.item(item_id)
+            self._item(item, self._inherited(item), None)
         return self.scores[item_id]
+
+    def _inherited(self, item: Item) -> tuple[str, str] | None:
+        """The severe or veto state an item inherits from its ancestors, if any."""
+        chain = []
+        parent = item.parent
+        while parent is not None:
+            chain.append(self.plan.item(parent))
+            parent = chain[-1].parent
+        forced = None
+        for ancestor in reversed(chain):
+            forced = forced or self._forced(ancestor)
+        return forced
 
     def items(self, detail: bool = True) -> list[ItemResult]:
         """Score every item; with `detail`, also the per-item results in document order."""
@@ -238,15 +252,7 @@ class _Run:
         index = len(out) if out is not None else 0
         if out is not None:
             out.append(None)  # type: ignore[arg-type]  # placeholder keeps document order
-        if forced is None and item.id in self.data.severe:
-            forced = ("severe", f"severe problem found in {item.id} ({item.label}): "
-                                f"all {number(item.max)} points deducted")  # fmt: skip
-        if forced is None:
-            for veto in item.vetoes:
-                if self.eval(veto.condition):
-                    forced = ("vetoed", f"vetoed: {self._explain(veto.condition, veto.text)} "
-                                        f"({veto.reason})")  # fmt: skip
-                    break
+        forced = forced or self._forced(item)
         children = [self._item(c, forced, out) for c in self.plan.children_of(item)]
         explain: Callable[[], str]
         if forced is not None:
@@ -274,6 +280,17 @@ class _Run:
                 item.id, item.parent, item.label, item.max, score, status, explain
             )
         return score
+
+    def _forced(self, item: Item) -> tuple[str, str] | None:
+        """Severe (6.4) or vetoed: the item scores 0 whatever else the data says."""
+        if item.id in self.data.severe:
+            return ("severe", f"severe problem found in {item.id} ({item.label}): "
+                              f"all {number(item.max)} points deducted")  # fmt: skip
+        for veto in item.vetoes:
+            if self.eval(veto.condition):
+                return ("vetoed", f"vetoed: {self._explain(veto.condition, veto.text)} "
+                                  f"({veto.reason})")  # fmt: skip
+        return None
 
     def _banded(self, item: Item) -> tuple[str, Decimal, Callable[[], str]]:
         assert item.input is not None

@@ -11,7 +11,12 @@ from collections.abc import Callable, Iterable, Iterator
 from scoredsl import nodes as n
 from scoredsl.checks.bands import check_band_coverage, check_band_monotone, check_band_overlap
 from scoredsl.checks.levels import check_levels
-from scoredsl.checks.names import check_duplicate_ids, check_unknown_names, check_unused_inputs
+from scoredsl.checks.names import (
+    check_cycles,
+    check_duplicate_ids,
+    check_unknown_names,
+    check_unused_inputs,
+)
 from scoredsl.checks.points import (
     check_band_exceeds_max,
     check_item_shape,
@@ -28,6 +33,7 @@ Check = Callable[[Scope], Iterable[Diagnostic]]
 CHECKS: tuple[Check, ...] = (
     check_duplicate_ids,
     check_unknown_names,
+    check_cycles,
     check_types,
     check_item_shape,
     check_points_sum,

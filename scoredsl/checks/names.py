@@ -184,3 +184,61 @@ def check_unused_inputs(scope: Scope) -> Iterator[Diagnostic]:
                 "use it in a band, formula, veto, gate or level, or remove it",
                 anchor=f"input:{inp.name}",
             )
+
+
+def _dependencies(scope: Scope) -> dict[str, tuple[list[str], Span]]:
+    """value:NAME / item:ID -> the values and items its formula uses, and where."""
+    graph: dict[str, tuple[list[str], Span]] = {}
+    formulas: list[tuple[str, n.Expr]] = [
+        (f"value:{v.name}", v.kind.expr)
+        for v in scope.scheme.values
+        if isinstance(v.kind, n.Formula)
+    ]
+    formulas += [
+        (f"item:{i.id}", i.kind.expr)
+        for i, _ in scope.scheme.walk_items()
+        if isinstance(i.kind, n.Formula)
+    ]
+    for node, expr in formulas:
+        uses = []
+        for sub in walk_expr(expr):
+            if isinstance(sub, n.Name) and sub.name in scope.values:
+                uses.append(f"value:{sub.name}")
+            elif isinstance(sub, n.ItemRef) and sub.item_id in scope.items:
+                uses.append(f"item:{sub.item_id}")
+                # a parent's score is the sum of its items: it depends on them
+                uses += [f"item:{d.id}" for d, _ in scope.items[sub.item_id].walk()][1:]
+        graph[node] = (uses, expr.span)
+    return graph
+
+
+def check_cycles(scope: Scope) -> Iterator[Diagnostic]:
+    """A formula that needs itself, directly or through other values and items."""
+    graph = _dependencies(scope)
+    reported: set[str] = set()
+    for start in graph:
+        path = _cycle_from(start, graph)
+        if path and not reported.intersection(path):
+            reported.update(path)
+            shown = " -> ".join(p.split(":", 1)[1] for p in [*path, path[0]])
+            yield error(
+                "cycle",
+                f"{start.split(':', 1)[1]} depends on itself: {shown}",
+                graph[start][1],
+                "a formula cannot use its own result",
+                anchor=start,
+            )
+
+
+def _cycle_from(start: str, graph: dict[str, tuple[list[str], Span]]) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in graph.get(node, ([], None))[0]:
+            if nxt == start:
+                return path
+            if nxt not in seen and nxt in graph:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None

@@ -107,6 +107,9 @@ class Builder(Transformer[Token, n.Scheme]):
     def note(self, meta: LarkMeta, children: list[Any]) -> n.Note:
         return n.Note(unquote(children[0]), self._span(meta))
 
+    def category(self, meta: LarkMeta, children: list[Any]) -> n.Category:
+        return n.Category(unquote(children[0]), self._span(meta))
+
     # ---- inputs and values ------------------------------------------------------------
 
     def input(self, meta: LarkMeta, children: list[Any]) -> n.Input:

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the input (scheme or data) has errors, 2 usage or I/O p
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -16,11 +17,13 @@ from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
+from scoredsl.fmt import FormatError, format_source
 from scoredsl.loader import compile_path, load, scheme_files
 from scoredsl.plan import Plan
 from scoredsl.render.batch import BatchWriter
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
+from scoredsl.source import Source
 
 OK, INPUT_ERROR, USAGE = 0, 1, 2
 
@@ -40,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check .score files or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--format", choices=("text", "json"), default="text")
+
+    c = sub.add_parser("fmt", help="lay .score files out canonically, comments kept")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file would change"
+    )
+    c.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
     c = sub.add_parser("compile", help="compile a scheme into a versioned JSON plan")
     c.add_argument("scheme", metavar="SCHEME")
@@ -72,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {
         "check": cmd_check,
+        "fmt": cmd_fmt,
         "compile": cmd_compile,
         "inputs": cmd_inputs,
         "template": cmd_template,
@@ -273,3 +284,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{notes} acknowledged"
         )
     return INPUT_ERROR if errors else OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    if missing := _missing(args.paths):
+        print(f"scoredsl: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return USAGE
+    status = OK
+    changed = 0
+    files = list(scheme_files(args.paths))
+    for path in files:
+        source = Source.read(path)
+        try:
+            text, diagnostics = format_source(source)
+        except FormatError as exc:
+            print(f"scoredsl: internal error, {path} left as it is: {exc}", file=sys.stderr)
+            return USAGE
+        if text is None:
+            for d in diagnostics:
+                print(render_text(d), end="\n\n", file=sys.stderr)
+            status = INPUT_ERROR
+            continue
+        if text == source.text:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.text.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"{path}",
+                    f"{path} (formatted)",
+                )
+            )
+        if args.check or args.diff:
+            print(f"would reformat {path}", file=sys.stderr)
+            status = INPUT_ERROR
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"reformatted {path}", file=sys.stderr)
+    verb = "would reformat" if args.check or args.diff else "reformatted"
+    print(f"{verb} {changed} of {len(files)} file(s)", file=sys.stderr)
+    return status

@@ -16,7 +16,7 @@ from scoredsl import nodes as n
 from scoredsl.builder import build
 from scoredsl.checks.examples import check_examples
 from scoredsl.diagnostics import Diagnostic, error
-from scoredsl.plan import Plan, lower
+from scoredsl.plan import Acknowledged, Plan, lower, with_hash
 from scoredsl.source import Source, Span
 from scoredsl.syntax import parse
 
@@ -73,7 +73,13 @@ def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
     loaded = load(path)
     if loaded.scheme is None or not loaded.ok:
         return None, loaded.diagnostics
-    return lower(loaded.scheme), loaded.diagnostics
+    acknowledged = tuple(
+        Acknowledged(d.code, d.message, d.acknowledged, d.span.start_position[0])
+        for d in loaded.diagnostics
+        if d.acknowledged is not None
+    )
+    plan = attrs.evolve(lower(loaded.scheme), acknowledged=acknowledged)
+    return with_hash(plan), loaded.diagnostics
 
 
 def _resolve_extends(

@@ -181,6 +181,14 @@ class Note:
 
 
 @attrs.frozen
+class Category:
+    """``category "过程类"``: the class an item belongs to (002 table C.1 column 类别)."""
+
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class Veto:
     condition: Expr
     reason: str | None
@@ -212,7 +220,7 @@ class Lookup:
     span: Span = _span()
 
 
-ItemStmt = Union["Item", Band, Veto, Note, Accept, English]
+ItemStmt = Union["Item", Band, Veto, Note, Category, Accept, English]
 
 
 @attrs.frozen
@@ -241,6 +249,11 @@ class Item:
     @property
     def notes(self) -> tuple[Note, ...]:
         return _only(self.body, Note)
+
+    @property
+    def category(self) -> str | None:
+        found = _only(self.body, Category)
+        return found[-1].name if found else None
 
     @property
     def en(self) -> str | None:

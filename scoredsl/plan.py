@@ -93,6 +93,7 @@ class Item:
     vetoes: tuple[Veto, ...] = ()
     notes: tuple[str, ...] = ()
     children: tuple[str, ...] = ()
+    category: str | None = None
 
 
 @attrs.frozen
@@ -120,6 +121,16 @@ class Level:
 
 
 @attrs.frozen
+class Acknowledged:
+    """A diagnostic the scheme accepts (a published erratum): shown in docs and reports."""
+
+    code: str
+    message: str
+    reason: str
+    line: int
+
+
+@attrs.frozen
 class Plan:
     id: str
     title: str
@@ -136,6 +147,7 @@ class Plan:
     severe_depth: int | None
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
+    acknowledged: tuple[Acknowledged, ...] = ()
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -246,7 +258,7 @@ def _decode_plan(d: dict[str, Any]) -> Plan:
                 i["id"], i["parent"], i["label"], i["en"], i["max"], i["kind"], int(i["depth"]),
                 i["input"], tuple(_band(b) for b in i["bands"]), _tup(i["formula"]), i["text"],
                 tuple(Veto(_tup(v["condition"]), v["text"], v["reason"]) for v in i["vetoes"]),
-                tuple(i["notes"]), tuple(i["children"]),
+                tuple(i["notes"]), tuple(i["children"]), i["category"],
             )
             for i in d["items"]
         ),
@@ -263,6 +275,10 @@ def _decode_plan(d: dict[str, Any]) -> Plan:
         severe_depth=None if d["severe_depth"] is None else int(d["severe_depth"]),
         findings=d["findings"],
         rules=tuple(d["rules"]),
+        acknowledged=tuple(
+            Acknowledged(a["code"], a["message"], a["reason"], int(a["line"]))
+            for a in d["acknowledged"]
+        ),
     )  # fmt: skip
 
 
@@ -397,6 +413,7 @@ def lower(scheme: n.Scheme) -> Plan:
                             for v in item.vetoes),
             "notes": tuple(note.text for note in item.notes),
             "children": tuple(c.id for c in item.children),
+            "category": item.category,
         }  # fmt: skip
         if item.children:
             items.append(Item(kind="parent", **common))

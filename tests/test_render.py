@@ -40,11 +40,33 @@ def test_249_docs_reproduce_table_1(plan249: Plan) -> None:
     doc = scheme_document(plan249, "md")
     table = doc.split("## 分值分配表")[1].split("##")[0]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[4:]]
-    small = [r for r in rows if len(r) == 4 and r[2]]
+    small = [r for r in rows if len(r) == 5 and r[2]]
     assert len(small) == 27  # the 27 小项 of table 1
-    assert ["5.4 服务过程", "300", "5.4.1 服务需求识别与分析", "60"] in small
-    assert ["", "", "5.4.3 服务过程实施", "150"] in small
-    assert "| **总分** | **1000** | | |" in doc
+    assert ["5.4 服务过程", "300", "5.4.1 服务需求识别与分析", "60", "6.00%"] in small
+    assert ["", "", "5.4.3 服务过程实施", "150", "15.00%"] in small
+    assert "| **总分** | **1000** | | | |" in doc
+
+
+def test_docs_show_values_and_acknowledged_errata(tmp_path: Path) -> None:
+    scheme = tmp_path / "w.score"
+    scheme.write_text(
+        'scheme w "w" {\n  total 10\n  input a: percent\n  input b: percent\n'
+        '  value v "加权" = weighted { a 50% b 60% } {\n'
+        '    accept weights-sum "原文如此"\n  }\n'
+        '  item 1 "x" 10 {\n    category "过程类"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, diagnostics
+    doc = scheme_document(plan, "md")
+    assert "## 派生值" in doc
+    assert "| 类别 | 大项 | 分值 | 小项 | 分值 | 分值占比 |" in doc
+    assert "| 过程类 | 1 x | 10 | | | 100.00% |" in doc
+    assert (
+        "| `weights-sum` | 5 | weights add up to 110%, not 100% (50% + 60%) | 原文如此 |" in doc
+    )
+    html = scheme_document(plan, "html")
+    assert '<table id="errata" class="errata">' in html and "原文如此" in html
 
 
 def test_report_markdown_for_the_example(plan249: Plan) -> None:

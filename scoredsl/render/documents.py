@@ -32,7 +32,8 @@ WORDS = {
         "next": "下一等级", "needs": "还需", "score": "计分", "score_share": "计分占比",
         "status": "状态", "why": "计分依据", "passed": "通过", "failed": "未通过",
         "chart": "各大项得分", "value": "值", "name": "名称", "errata": "已确认的问题",
-        "lookup": "查表", "by": "依据",
+        "lookup": "查表", "by": "依据", "category": "类别", "code": "代码", "line": "行",
+        "finding": "检查结果",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -49,7 +50,8 @@ WORDS = {
         "next": "Next level", "needs": "needs", "score": "Score", "score_share": "Share of total",
         "status": "Status", "why": "Why", "passed": "passed", "failed": "failed",
         "chart": "Score by item", "value": "Value", "name": "Name", "errata": "Acknowledged",
-        "lookup": "lookup", "by": "by",
+        "lookup": "lookup", "by": "by", "category": "Class", "code": "Code", "line": "Line",
+        "finding": "Finding",
     },
 }  # fmt: skip
 
@@ -115,6 +117,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "band_text": _band_text,
         "inputs": {i.name: i for i in plan.inputs},
         "indent": lambda item: item.depth - 1,
+        "categories": any(i.category for i in tops),
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
 from scoredsl.loader import compile_path, load, scheme_files
 from scoredsl.plan import Plan
-from scoredsl.render.batch import BatchWriter
+from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
 from scoredsl.source import Source
@@ -69,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     c.add_argument("--quiet", action="store_true", help="no progress output for batches")
+    c.add_argument(
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes for a batch (default: one per CPU)",
+    )
 
     c = sub.add_parser("docs", help="the scheme as the standard's own tables")
     c.add_argument("scheme", metavar="SCHEME")
@@ -76,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,17 +249,16 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
         print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
         return USAGE
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
-    rows = failed = 0
+
+    def progress(rows: int, failed: int) -> None:
+        if not args.quiet:
+            print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+
     try:
         with data.open(encoding="utf-8-sig", newline="") as handle:
-            writer = BatchWriter(plan, out, fmt)
-            for ident, raw in read_batch(data, handle, plan):
-                rows += 1
-                error = writer.row(ident, raw)
-                if error:
-                    failed += 1
-                if not args.quiet and rows % 10000 == 0:
-                    print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+            rows, failed = write_batch(
+                plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
+            )
     finally:
         if args.output:
             out.close()

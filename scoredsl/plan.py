@@ -151,12 +151,14 @@ class Plan:
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _top: tuple[Item, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         index = {i.id: i for i in self.items}
         object.__setattr__(self, "_index", index)
         children = {i.id: tuple(index[c] for c in i.children) for i in self.items}
         object.__setattr__(self, "_children", children)
+        object.__setattr__(self, "_top", tuple(i for i in self.items if i.parent is None))
 
     def children_of(self, item: Item) -> tuple[Item, ...]:
         return self._children[item.id]
@@ -166,7 +168,7 @@ class Plan:
 
     @property
     def top_items(self) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.parent is None)
+        return self._top
 
     # ---- JSON -------------------------------------------------------------------------
 
@@ -175,7 +177,7 @@ class Plan:
             attrs.asdict(
                 self,
                 recurse=False,
-                filter=lambda a, _: a.name not in ("hash", "_index", "_children"),
+                filter=lambda a, _: a.name not in ("hash", "_index", "_children", "_top"),
             )
         )
         doc = {"format_version": FORMAT_VERSION, "scheme": self.id, **body}

@@ -158,3 +158,34 @@ def test_batch_jsonl_matches_single(
     assert code == 1
     assert (first["id"], first["total"], first["level"]) == ("x", 1000, "five_star")
     assert second["id"] == "2" and second["error"].startswith(f"{path}:2:2: invalid JSON")
+
+
+def test_batch_on_two_processes_writes_the_same_rows_in_order(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan249: Any, monkeypatch: Any
+) -> None:
+    from scoredsl.render import batch
+
+    monkeypatch.setattr(batch, "CHUNK", 7)  # many chunks, so order across workers matters
+    good = full_marks(plan249)
+    header = ["id", *good["inputs"], *good["scores"]]
+    rows = []
+    for k in range(60):
+        values = {**good["inputs"], "customer_satisfaction_rate": f"{80 + k % 20}%"}
+        rows.append([f"r{k}", *map(_cell, values.values()), *map(str, good["scores"].values())])
+    rows[13][1] = "bad"
+    path = tmp_path / "batch.csv"
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    one = run(capsys, "eval", str(SCHEME_249), str(path), "--jobs", "1")
+    two = run(capsys, "eval", str(SCHEME_249), str(path), "--jobs", "2")
+    assert one == two
+    code, out, err = two
+    assert code == 1
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [f"r{k}" for k in range(60)]
+    assert err == "evaluated 60 rows: 59 ok, 1 failed\n"
+
+
+def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["eval", str(SCHEME_249), "x.csv", "--jobs", "0"])
+    assert info.value.code == 2
+    assert "expected a whole number of at least 1, not '0'" in capsys.readouterr().err

@@ -1,8 +1,18 @@
-"""Batch output: one line per assessment, CSV (a summary row) or JSONL (the full result)."""
+"""Batch output: one line per assessment, CSV (a summary row) or JSONL (the full result).
+
+Rows are evaluated in chunks, on several processes when asked (`jobs`); chunks are
+written in input order and only a few are in flight at once, so memory does not grow with
+the row count.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import IO, Any
 
 from scoredsl import exactjson
@@ -16,13 +26,13 @@ from scoredsl.plan import Plan
 class BatchWriter:
     """Evaluates and writes rows one at a time: memory does not grow with the row count."""
 
-    def __init__(self, plan: Plan, out: IO[str], fmt: str) -> None:
+    def __init__(self, plan: Plan, out: IO[str], fmt: str, header: bool = True) -> None:
         self.plan = plan
         self.out = out
         self.fmt = fmt
         self.top = [i.id for i in plan.top_items]
         self.csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-        if self.csv is not None:
+        if self.csv is not None and header:
             self.csv.writerow(["id", "eligible", "total", "level", "error", *self.top])
 
     def row(self, ident: str, raw: Any) -> str | None:
@@ -54,3 +64,72 @@ class BatchWriter:
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message
+
+
+CHUNK = 500  # rows a worker evaluates at a time
+
+
+def write_batch(
+    plan: Plan,
+    rows: Iterable[tuple[str, Any]],
+    out: IO[str],
+    fmt: str,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Evaluate every row and write it; return (rows, failed rows)."""
+    BatchWriter(plan, out, fmt)  # the header
+    chunks = _chunks(rows)
+    first = next(chunks, [])
+    second = next(chunks, [])
+    chunks = itertools.chain([first, second] if second else [first], chunks)
+    results: Iterator[tuple[str, int, int]]
+    if jobs <= 1 or not second:  # one chunk is not worth starting processes for
+        results = (_evaluate_chunk(plan, fmt, c) for c in chunks)
+    else:
+        results = _parallel(plan, fmt, chunks, jobs)
+    total = failed = 0
+    for text, count, errors in results:
+        out.write(text)
+        before, total, failed = total, total + count, failed + errors
+        if progress is not None and total // 10000 > before // 10000:
+            progress(total, failed)
+    return total, failed
+
+
+def _chunks(rows: Iterable[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]]]:
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        yield chunk
+
+
+def _evaluate_chunk(plan: Plan, fmt: str, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
+    buffer = io.StringIO()
+    writer = BatchWriter(plan, buffer, fmt, header=False)
+    errors = sum(1 for ident, raw in chunk if writer.row(ident, raw) is not None)
+    return buffer.getvalue(), len(chunk), errors
+
+
+_WORKER_PLAN: list[Plan] = []
+
+
+def _init_worker(plan: Plan) -> None:
+    _WORKER_PLAN[:] = [plan]
+
+
+def _worker(fmt: str, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
+    return _evaluate_chunk(_WORKER_PLAN[0], fmt, chunk)
+
+
+def _parallel(
+    plan: Plan, fmt: str, chunks: Iterator[list[tuple[str, Any]]], jobs: int
+) -> Iterator[tuple[str, int, int]]:
+    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight."""
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
+        pending: deque[Future[tuple[str, int, int]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_worker, fmt, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -62,9 +62,7 @@ def test_docs_show_values_and_acknowledged_errata(tmp_path: Path) -> None:
     assert "## 派生值" in doc
     assert "| 类别 | 大项 | 分值 | 小项 | 分值 | 分值占比 |" in doc
     assert "| 过程类 | 1 x | 10 | | | 100.00% |" in doc
-    assert (
-        "| `weights-sum` | 5 | weights add up to 110%, not 100% (50% + 60%) | 原文如此 |" in doc
-    )
+    assert "| `weights-sum` | 5 | weights add up to 110%, not 100% (50% + 60%) | 原文如此 |" in doc
     html = scheme_document(plan, "html")
     assert '<table id="errata" class="errata">' in html and "原文如此" in html
 

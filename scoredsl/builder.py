@@ -302,6 +302,15 @@ class Builder(Transformer[Token, n.Scheme]):
         ops = tuple(_op(t) for t in children[1::2])
         return n.Compare(operands, ops, self._span(meta))
 
+    def paren(self, meta: LarkMeta, children: list[Any]) -> n.Expr:
+        """``(a + b)`` is ``a + b``; its span takes the parentheses in, so that the text of
+        a formula such as ``(a + b) / c`` is what was written. A name or number keeps its
+        own span: a diagnostic about it points at it, not at the parentheses."""
+        expr: n.Expr = children[0]
+        if isinstance(expr, (n.Binary, n.Compare, n.Not, n.Neg)):
+            return attrs.evolve(expr, span=self._span(meta))
+        return expr
+
     def not_(self, meta: LarkMeta, children: list[Any]) -> n.Not:
         return n.Not(children[0], self._span(meta))
 

@@ -19,7 +19,7 @@ from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.loader import compile_path, deep_nesting, load, scheme_files
 from scoredsl.plan import Plan
 from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
@@ -104,7 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docs": cmd_docs,
     }[args.command]
     try:
-        return handler(args)
+        with deep_nesting():
+            return handler(args)
+    except RecursionError:
+        print("scoredsl: the scheme nests too deeply to evaluate", file=sys.stderr)
+        return INPUT_ERROR
     except _Exit as exc:
         return exc.code
     except UnicodeDecodeError as exc:

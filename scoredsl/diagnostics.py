@@ -81,10 +81,19 @@ def render_text(diagnostic: Diagnostic) -> str:
     gutter = " " * len(str(line))
     out.append(f"{gutter}--> {source.path}:{line}:{column}")
     if line <= len(source.line_starts):
-        text = source.line_text(line).replace("\t", " ")
+        text = source.line_text(line)
         end = end_column - 1 if end_line == line else len(text)
-        pad = display_width(text[: column - 1])
-        width = display_width(text[column - 1 : end])
+        start = column - 1
+        if len(text) > _WIDEST:  # show a window of a very long line around the span
+            first = max(0, min(start - _WIDEST // 3, len(text) - _WIDEST))
+            head = "…" if first else ""
+            tail = "…" if first + _WIDEST < len(text) else ""
+            text = head + text[first : first + _WIDEST] + tail
+            shift = first - len(head)
+            start, end = start - shift, min(end - shift, len(text) - len(tail))
+        text = _printable(text)
+        pad = display_width(text[:start])
+        width = display_width(text[start:end])
         out.append(f"{gutter} |")
         out.append(f"{line} | {text}")
         out.append(f"{gutter} | {' ' * pad}{'^' * max(1, width)}")
@@ -93,6 +102,16 @@ def render_text(diagnostic: Diagnostic) -> str:
     if d.acknowledged is not None:
         out.append(f"{gutter} = accepted: {d.acknowledged}")
     return "\n".join(out)
+
+
+_WIDEST = 120  # characters of a source line shown under a diagnostic
+
+
+def _printable(text: str) -> str:
+    """A source line safe for a terminal: tabs as spaces, control characters as U+FFFD."""
+    return "".join(
+        " " if ch == "\t" else "\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text
+    )
 
 
 def display_width(text: str) -> int:

@@ -85,12 +85,13 @@ def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
     The result is verified before it is returned: it parses back to the same AST with
     the same comments, or `FormatError` is raised and nothing should be written.
     """
-    from scoredsl.loader import parse_source  # loader imports the checks; keep fmt light
+    from scoredsl.loader import deep_nesting, parse_source  # loader imports the checks
 
     scheme, diagnostics = parse_source(source)
     if scheme is None:
         return None, diagnostics
-    text = format_scheme(scheme, source)
+    with deep_nesting():
+        text = format_scheme(scheme, source)
     again, problems = parse_source(Source(source.path, text))
     if again != scheme or problems:
         raise FormatError(f"{source.path}: formatting would change what the file says")

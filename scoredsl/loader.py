@@ -5,11 +5,14 @@ This is the front half of the pipeline in one call; it reads files but prints no
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import attrs
+import lark
+from lark.exceptions import VisitError
 
 from scoredsl import checks
 from scoredsl import nodes as n
@@ -36,28 +39,81 @@ class Loaded:
         return self.scheme is not None and not any(d.is_error for d in self.diagnostics)
 
 
+# Deeply nested files (items in items, parenthesised formulas) are walked recursively.
+# Python's default limit of 1000 frames stops at about 900 levels; 20,000 frames take
+# about 6,000 levels and stay well inside the C stack. Deeper gets a diagnostic.
+RECURSION_LIMIT = 20_000
+
+
+@contextlib.contextmanager
+def deep_nesting() -> Iterator[None]:
+    """Run with room for deeply nested files (the limit is restored afterwards)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+MAX_DEPTH = 3_000  # levels of the parse tree: about 1,500 nested items or 1,000 brackets
+
+
+def _too_deep(source: Source, at: int = 0) -> Diagnostic:
+    return error(
+        "syntax",
+        "this file nests too deeply to read",
+        Span(source, at, at),
+        f"items and formulas may nest about {MAX_DEPTH // 2} levels deep",
+    )
+
+
+def _deepest(tree: lark.Tree[lark.Token]) -> tuple[int, int]:
+    """(depth, offset) of the deepest point of a parse tree, found without recursion."""
+    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 1)]
+    best = (0, 0)
+    while stack:
+        node, depth = stack.pop()
+        if depth > best[0]:
+            best = (depth, getattr(node.meta, "start_pos", 0) or 0)
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
+    return best
+
+
 def parse_source(source: Source) -> tuple[n.Scheme | None, list[Diagnostic]]:
     """Text -> AST, or the syntax diagnostic. Never raises for any text."""
     tree, diagnostics = parse(source)
     if tree is None:
         return None, diagnostics
-    limit = sys.getrecursionlimit()
+    depth, at = _deepest(tree)
+    if depth > MAX_DEPTH:
+        return None, [_too_deep(source, at)]
     try:
-        sys.setrecursionlimit(max(limit, 20000))
-        return build(tree, source), []
+        with deep_nesting():
+            return build(tree, source), []
     except RecursionError:
-        return None, [error("syntax", "this file nests too deeply to read", Span(source, 0, 0))]
-    finally:
-        sys.setrecursionlimit(limit)
+        return None, [_too_deep(source)]
+    except VisitError as exc:  # Lark wraps what the builder raises
+        if isinstance(exc.orig_exc, RecursionError):
+            return None, [_too_deep(source)]
+        raise
 
 
 def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
     source = Source.read(path)
+    try:
+        with deep_nesting():
+            return _load(source, Path(path), _chain)
+    except RecursionError:
+        return Loaded(source, None, [_too_deep(source)])
+
+
+def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
     scheme, diagnostics = parse_source(source)
     if scheme is None:
         return Loaded(source, None, diagnostics)
     if scheme.extends is not None:
-        scheme, more = _resolve_extends(scheme, Path(path), _chain)
+        scheme, more = _resolve_extends(scheme, path, chain)
         diagnostics += more
         if any(d.is_error for d in more):
             return Loaded(source, scheme, diagnostics)
@@ -78,8 +134,9 @@ def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
         for d in loaded.diagnostics
         if d.acknowledged is not None
     )
-    plan = attrs.evolve(lower(loaded.scheme), acknowledged=acknowledged)
-    return with_hash(plan), loaded.diagnostics
+    with deep_nesting():
+        plan = attrs.evolve(lower(loaded.scheme), acknowledged=acknowledged)
+        return with_hash(plan), loaded.diagnostics
 
 
 def _resolve_extends(

@@ -18,6 +18,7 @@ class Source:
 
     path: str
     text: str
+    undecodable: tuple[int, int] | None = None  # (offset, byte) of the first unreadable byte
     line_starts: tuple[int, ...] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -27,10 +28,20 @@ class Source:
 
     @classmethod
     def read(cls, path: str | Path) -> Source:
-        """Read a file as UTF-8 (a BOM is dropped); undecodable bytes become U+FFFD."""
+        """Read a file as UTF-8, or UTF-16 when it starts with a UTF-16 byte-order mark.
+
+        A BOM is dropped. Bytes that are not UTF-8 become U+FFFD and the first one is
+        remembered, so that the parser can say the file is not UTF-8 text.
+        """
         data = Path(path).read_bytes()
-        text = data.decode("utf-8-sig", errors="replace")
-        return cls(str(path), text)
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return cls(str(path), data.decode("utf-16", errors="replace"))
+        try:
+            return cls(str(path), data.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            offset = len(data[: exc.start].decode("utf-8-sig", errors="replace"))
+            text = data.decode("utf-8-sig", errors="replace")
+            return cls(str(path), text, (offset, data[exc.start]))
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset; columns count characters."""

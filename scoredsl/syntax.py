@@ -78,6 +78,16 @@ def parser() -> lark.Lark:
 
 def parse(source: Source) -> tuple[lark.Tree[lark.Token] | None, list[Diagnostic]]:
     """Parse one file. On a syntax error: no tree and one `syntax` diagnostic."""
+    if source.undecodable is not None:
+        offset, byte = source.undecodable
+        return None, [
+            error(
+                "syntax",
+                f"this file is not UTF-8 text: byte 0x{byte:02x} cannot be read",
+                Span(source, offset, offset + 1),
+                "save the file as UTF-8 (or UTF-16 with a byte-order mark)",
+            )
+        ]
     try:
         return parser().parse(source.text), []
     except UnexpectedInput as exc:
@@ -134,7 +144,8 @@ def _diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     token = exc.token
     expected = _describe(set(exc.expected))
     history = getattr(exc, "token_history", None) or []
-    after = f" after '{_shown(str(history[-1]))}'" if history else ""
+    last = history[-1] if history else None  # None before the first token
+    after = f" after '{_shown(str(last))}'" if last is not None else ""
     if token.type == "$END":
         end = len(source.text)
         return error(

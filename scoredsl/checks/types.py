@@ -9,6 +9,7 @@ from scoredsl.checks.scope import NUMERIC_TYPES, Scope, band_literals, is_percen
 from scoredsl.diagnostics import Diagnostic, error
 
 BOOL, NUMBER, PERCENT = "bool", "number", "percent"
+UNKNOWN = "unknown"  # an undefined name: unknown-name reports it, nothing else should
 
 
 def infer(expr: n.Expr, scope: Scope, seen: frozenset[str] = frozenset()) -> str:
@@ -26,6 +27,8 @@ def infer(expr: n.Expr, scope: Scope, seen: frozenset[str] = frozenset()) -> str
             if isinstance(kind, n.Formula):
                 return infer(kind.expr, scope, seen | {name})
             return NUMBER
+        case n.Name(name) if name not in scope.values and name != "total":
+            return UNKNOWN
         case n.Not() | n.Compare():
             return BOOL
         case n.Binary(op) if op in ("and", "or"):
@@ -62,7 +65,7 @@ def _operands(expr: n.Expr) -> Iterator[tuple[n.Expr, str]]:
 
 def _check_expr(expr: n.Expr, need: str, scope: Scope, anchor: str) -> Iterator[Diagnostic]:
     got = infer(expr, scope)
-    if (need == BOOL) != (got == BOOL):
+    if got != UNKNOWN and (need == BOOL) != (got == BOOL):
         want = "a condition (true or false)" if need == BOOL else "a number"
         what = "a condition" if got == BOOL else "a number"
         yield error(

@@ -8,6 +8,7 @@ never re-compute a score.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,9 @@ WORDS = {
 }  # fmt: skip
 
 
+_CLAUSE = re.compile(r"[0-9]+(\.[0-9]+)*\Z")  # ids the standard numbers; others are not shown
+
+
 def percent(x: Decimal | None, places: int = 2) -> str:
     """A fraction as a percentage with fixed places: 0.0199 -> 1.99%."""
     if x is None:
@@ -79,6 +83,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["num"] = lambda x: "" if x is None else number(x)
+    env.filters["pts"] = lambda x: format(x, "f")  # points as written: 2.00, 5.25
     env.filters["pct"] = percent
     env.filters["md"] = markdown_cell
     return env
@@ -117,6 +122,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "band_text": _band_text,
         "inputs": {i.name: i for i in plan.inputs},
         "indent": lambda item: item.depth - 1,
+        "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
         "categories": any(i.category for i in tops),
     }
 

@@ -11,6 +11,7 @@ seconds with memory flat in the row count.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -105,16 +106,18 @@ def bench_batch(rows: int) -> None:
                 for i in range(count):
                     f.write(",".join([f"r{i}", *values]) + "\n")
             out = Path(tmp) / "out.csv"
-            cmd = [sys.executable, "-m", "scoredsl", "eval", str(SCHEME), str(path),
-                   "-o", str(out), "--quiet"]  # fmt: skip
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True)
-            wall = time.perf_counter() - start
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            line(f"batch CSV, {count} rows (process, wall)", f"{wall:.1f} s", "a few seconds")
-            line("  rows per second", f"{count / wall:,.0f}", "")
-            line("  peak RSS of the process", f"{max(rss, before) / 1024:.0f} MiB", "flat in rows")
+            for jobs in sorted({1, os.cpu_count() or 1}):
+                cmd = [sys.executable, "-m", "scoredsl", "eval", str(SCHEME), str(path),
+                       "-o", str(out), "--quiet", "--jobs", str(jobs)]  # fmt: skip
+                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True)
+                wall = time.perf_counter() - start
+                rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                what = f"batch CSV, {count} rows, --jobs {jobs} (wall)"
+                line(what, f"{wall:.1f} s", "a few seconds")
+                line("  rows per second", f"{count / wall:,.0f}", "")
+                line("  peak RSS of one process", f"{max(rss, before) / 1024:.0f} MiB", "flat")
 
 
 def main() -> None:

@@ -397,8 +397,8 @@ def evaluate(plan: Plan, data: Assessment, detail: bool = True) -> Result:
     reached = [i for i, lv in enumerate(plan.levels) if run.eval(lv.condition)]
     index = reached[-1] if reached else -1
     level = plan.levels[index].name if eligible and reached else None
-    next_level = None
-    if index + 1 < len(plan.levels):
+    next_level = None  # an organisation that is not eligible has no level to climb to
+    if eligible and index + 1 < len(plan.levels):
         target = plan.levels[index + 1]
         needs = None if target.min_total is None else max(ZERO, target.min_total - total)
         next_level = (target.name, needs)

@@ -21,6 +21,7 @@ from scoredsl import nodes as n
 from scoredsl.checks.levels import total_set
 from scoredsl.checks.scope import Scope, condition_set, walk_expr
 from scoredsl.checks.weights import weight_fraction
+from scoredsl.fmt import expr as expr_text
 from scoredsl.intervals import Interval, IntervalSet
 
 FORMAT_VERSION = 1
@@ -411,7 +412,7 @@ def lower(scheme: n.Scheme) -> Plan:
             "en": item.en,
             "max": item.points,
             "depth": depth,
-            "vetoes": tuple(Veto(low.expr(v.condition), v.condition.span.text, v.reason or "")
+            "vetoes": tuple(Veto(low.expr(v.condition), expr_text(v.condition), v.reason or "")
                             for v in item.vetoes),
             "notes": tuple(note.text for note in item.notes),
             "children": tuple(c.id for c in item.children),
@@ -424,7 +425,7 @@ def lower(scheme: n.Scheme) -> Plan:
             items.append(Item(kind="banded", input=item.kind.input, bands=bands, **common))
         elif isinstance(item.kind, n.Formula):
             formula = low.expr(item.kind.expr)
-            text = item.kind.expr.span.text
+            text = expr_text(item.kind.expr)
             items.append(Item(kind="computed", formula=formula, text=text, **common))
         else:
             items.append(Item(kind="judged", **common))
@@ -432,7 +433,7 @@ def lower(scheme: n.Scheme) -> Plan:
     for v in scheme.values:
         if isinstance(v.kind, n.Formula):
             values.append(Value(v.name, v.label, v.en, low.expr(v.kind.expr), None, (),
-                                v.kind.expr.span.text))  # fmt: skip
+                                expr_text(v.kind.expr)))  # fmt: skip
         else:
             values.append(Value(v.name, v.label, v.en, None, v.kind.input,
                                 low.bands(v.kind.input, v.bands), ""))  # fmt: skip
@@ -440,7 +441,7 @@ def lower(scheme: n.Scheme) -> Plan:
     for lv in scheme.levels:
         s = total_set(lv.condition)
         levels.append(Level(lv.name, lv.label, lv.en, low.expr(lv.condition),
-                            lv.condition.span.text, _least(s)))  # fmt: skip
+                            expr_text(lv.condition), _least(s)))  # fmt: skip
     severe = [s for s in scheme.body if isinstance(s, n.SevereRule)]
     findings = [s for s in scheme.body if isinstance(s, n.FindingsRule)]
     rounding = scheme.meta("rounding")
@@ -465,7 +466,7 @@ def lower(scheme: n.Scheme) -> Plan:
                 g.label,
                 g.en,
                 tuple(
-                    Requirement(low.expr(r.condition), r.text or r.condition.span.text)
+                    Requirement(low.expr(r.condition), r.text or expr_text(r.condition))
                     for r in g.requires
                 ),
             )

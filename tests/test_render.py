@@ -124,3 +124,18 @@ def test_percent_share_format() -> None:
         "1.99%",
         "100.00%",
     )
+
+
+def test_001_docs_show_the_weight_tables_and_the_errata() -> None:
+    plan, _ = compile_path(STANDARDS / "cmm-525-0006.score")
+    assert plan is not None
+    doc = scheme_document(plan, "md")
+    weights = doc.split("## 权重")[1].split("## 等级")[0]
+    assert "### 基础指标得分" in weights and "### 提升指标得分" in weights
+    assert "| 服务规范性评价得分 (service_standardization_score) | 20% |" in weights
+    assert weights.count("| **权重合计** |") == 2
+    assert "| **权重合计** | **185%** |" in weights
+    assert "| **权重合计** | **18%** |" in weights
+    errata = doc.split("## 已确认的问题")[1].split("##")[0]
+    assert errata.count("`weights-sum`") == 2 and errata.count("`band-overlap`") == 2
+    assert "weights add up to 185%, not 100%" in errata

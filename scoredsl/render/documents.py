@@ -34,7 +34,8 @@ WORDS = {
         "status": "状态", "why": "计分依据", "passed": "通过", "failed": "未通过",
         "chart": "各大项得分", "value": "值", "name": "名称", "errata": "已确认的问题",
         "lookup": "查表", "by": "依据", "category": "类别", "code": "代码", "line": "行",
-        "finding": "检查结果",
+        "finding": "检查结果", "weights": "权重", "term": "指标", "weight": "权重",
+        "weights_sum": "权重合计",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -52,7 +53,8 @@ WORDS = {
         "status": "Status", "why": "Why", "passed": "passed", "failed": "failed",
         "chart": "Score by item", "value": "Value", "name": "Name", "errata": "Acknowledged",
         "lookup": "lookup", "by": "by", "category": "Class", "code": "Code", "line": "Line",
-        "finding": "Finding",
+        "finding": "Finding", "weights": "Weights", "term": "Term", "weight": "Weight",
+        "weights_sum": "Sum of weights",
     },
 }  # fmt: skip
 
@@ -124,7 +126,31 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "indent": lambda item: item.depth - 1,
         "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
         "categories": any(i.category for i in tops),
+        "weight_tables": _weight_tables(plan, label),
     }
+
+
+def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
+    """Each weighted sum (001 appendix C) as a table: term, weight, and the weights' sum."""
+
+    def term(ref: tuple[Any, ...]) -> str:
+        kind, name = ref[0], ref[1]
+        if kind == "item":
+            item = plan.item(name)
+            return f"{name} {label(item.label, item.en)}"
+        found = {"input": plan.inputs, "value": plan.values}.get(kind, ())
+        labelled = next((x.label for x in found if x.name == name), None)
+        return f"{labelled} ({name})" if labelled else str(name)
+
+    tables = []
+    owners = [(v.label or v.name, v.en, v.formula) for v in plan.values]
+    owners += [(f"{i.id} {i.label}", i.en, i.formula) for i in plan.items]
+    for title, en, formula in owners:
+        if formula is not None and formula[0] == "weighted":
+            rows = [(term(ref), weight) for ref, weight in formula[1]]
+            total = sum((w for _, w in rows), Decimal(0))
+            tables.append({"title": label(title, en), "rows": rows, "sum": total})
+    return tables
 
 
 def scheme_document(plan: Plan, fmt: str, lang: str = "zh") -> str:

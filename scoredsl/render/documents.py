@@ -138,8 +138,8 @@ def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
         if kind == "item":
             item = plan.item(name)
             return f"{name} {label(item.label, item.en)}"
-        found = {"input": plan.inputs, "value": plan.values}.get(kind, ())
-        labelled = next((x.label for x in found if x.name == name), None)
+        labels = {i.name: i.label for i in plan.inputs} | {v.name: v.label for v in plan.values}
+        labelled = labels.get(name) if kind in ("input", "value") else None
         return f"{labelled} ({name})" if labelled else str(name)
 
     tables = []

@@ -412,3 +412,16 @@ def test_control_characters_and_long_lines_are_shown_safely(tmp_path: Path) -> N
     assert source_line.endswith("1 + nope")
     caret = shown[4]
     assert caret.index("^") == source_line.index("nope") and caret.count("^") == 4
+
+
+def test_a_long_sum_is_shortened_in_the_message(tmp_path: Path) -> None:
+    from scoredsl.loader import load
+
+    items = "".join(f'    item 1.{k} "x" 1\n' for k in range(1, 31))
+    text = f'scheme s "t" {{\n  total 31\n  item 1 "A" 31 {{\n{items}  }}\n}}\n'
+    (d,) = [d for d in load(write(tmp_path, text.encode())).diagnostics if d.code == "points-sum"]
+    assert d.message == (
+        "1 is worth 31 but its items add up to 30 ("
+        + " + ".join(["1"] * 18)
+        + " + … + 1 + 1 (30 terms))"
+    )

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, fmt_number
+from scoredsl.checks.scope import Scope, fmt_number, sum_terms
 from scoredsl.diagnostics import Diagnostic, error
 
 
 def _sum_text(items: tuple[n.Item, ...]) -> str:
     total = sum((i.points for i in items), Decimal(0))
-    parts = " + ".join(fmt_number(i.points) for i in items)
+    parts = sum_terms([fmt_number(i.points) for i in items])
     return f"{fmt_number(total)} ({parts})" if len(items) > 1 else fmt_number(total)
 
 

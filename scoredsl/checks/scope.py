@@ -162,3 +162,11 @@ def fmt_number(x: Decimal) -> str:
     if x == x.to_integral_value():
         return str(x.quantize(Decimal(1)))
     return f"{x.normalize():f}"
+
+
+def sum_terms(parts: list[str], shown: int = 20) -> str:
+    """``20 + 25 + 10``; a long sum keeps its ends: ``1 + 1 + … + 1 (100000 terms)``."""
+    if len(parts) <= shown:
+        return " + ".join(parts)
+    head, tail = parts[: shown - 2], parts[-2:]
+    return f"{' + '.join(head)} + … + {' + '.join(tail)} ({len(parts)} terms)"

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, fmt_number, is_percent, literal_value, walk_expr
+from scoredsl.checks.scope import (
+    Scope,
+    fmt_number,
+    is_percent,
+    literal_value,
+    sum_terms,
+    walk_expr,
+)
 from scoredsl.diagnostics import Diagnostic, error
 
 
@@ -32,7 +39,7 @@ def check_weights_sum(scope: Scope) -> Iterator[Diagnostic]:
                 continue
             total = sum((weight_fraction(t.weight) for t in sub.terms), Decimal(0))
             if total != 1:
-                parts = " + ".join(t.weight.span.text for t in sub.terms)
+                parts = sum_terms([t.weight.span.text for t in sub.terms])
                 yield error(
                     "weights-sum",
                     f"weights add up to {fmt_number(total * 100)}%, not 100% ({parts})",

@@ -188,10 +188,16 @@ class _Printer:
         yield from method(s, d)
 
     def _block(
-        self, header: str, body: tuple[object, ...], d: int, start: int, end: int
+        self,
+        header: str,
+        body: tuple[object, ...],
+        d: int,
+        start: int,
+        end: int,
+        braces: bool = False,  # the grammar needs them even around nothing
     ) -> Iterator[_Line]:
         if not body and not self._holds_comment(start, end):
-            yield _Line(d, header, start)
+            yield _Line(d, f"{header} {{}}" if braces else header, start)
             return
         yield _Line(d, f"{header} {{", start, "open")
         for stmt in body:
@@ -284,10 +290,8 @@ class _Printer:
         yield _Line(d, f"veto when {expr(v.condition)}{reason}", v.span.start)
 
     def stmt_Gate(self, g: n.Gate, d: int) -> Iterator[_Line]:
-        yield _Line(d, f"gate {g.id} {quote(g.label)} {{", g.span.start, "open")
-        for stmt in g.body:
-            yield from self.stmt(stmt, d + 1)
-        yield _Line(d, "}", g.span.end - 1, "close")
+        header = f"gate {g.id} {quote(g.label)}"
+        yield from self._block(header, g.body, d, g.span.start, g.span.end, braces=True)
 
     def stmt_Require(self, r: n.Require, d: int) -> Iterator[_Line]:
         text = f" {quote(r.text)}" if r.text is not None else ""
@@ -302,20 +306,16 @@ class _Printer:
         yield _Line(d, f"findings{text}", s.span.start)
 
     def stmt_Levels(self, levels: n.Levels, d: int) -> Iterator[_Line]:
-        yield _Line(d, "levels {", levels.span.start, "open")
-        for stmt in levels.body:
-            yield from self.stmt(stmt, d + 1)
-        yield _Line(d, "}", levels.span.end - 1, "close")
+        span = levels.span
+        yield from self._block("levels", levels.body, d, span.start, span.end, braces=True)
 
     def stmt_Level(self, lv: n.Level, d: int) -> Iterator[_Line]:
         en = f" en {quote(lv.en)}" if lv.en is not None else ""
         yield _Line(d, f"{lv.name} {quote(lv.label)} when {expr(lv.condition)}{en}", lv.span.start)
 
     def stmt_Example(self, e: n.Example, d: int) -> Iterator[_Line]:
-        yield _Line(d, f"example {quote(e.name)} {{", e.span.start, "open")
-        for stmt in e.body:
-            yield from self.stmt(stmt, d + 1)
-        yield _Line(d, "}", e.span.end - 1, "close")
+        header = f"example {quote(e.name)}"
+        yield from self._block(header, e.body, d, e.span.start, e.span.end, braces=True)
 
     def stmt_Given(self, g: n.Given, d: int) -> Iterator[_Line]:
         yield _Line(d, f"given {g.name} = {expr(g.value)}", g.span.start)

@@ -198,3 +198,11 @@ def test_format_keeps_meaning_and_comments_and_is_idempotent(text: str) -> None:
     assert parse_source(Source("y.score", out))[0] == scheme
     assert [c.text for c in comments(out)] == [c.text for c in comments(text)]
     assert formatted(out) == out
+
+
+def test_empty_blocks_keep_the_braces_the_grammar_needs() -> None:
+    text = 'scheme s "t" { total 1 item a "A" 1 { } gate g "G" { } levels { } example "e" { } }'
+    assert formatted(text) == (
+        'scheme s "t" {\n  total 1\n  item a "A" 1\n  gate g "G" {}\n  levels {}\n'
+        '  example "e" {}\n}\n'
+    )

@@ -72,7 +72,7 @@ def parser() -> lark.Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=False,
+        cache=True,  # Lark keeps the built parser in the temp dir, keyed by the grammar
     )
 
 

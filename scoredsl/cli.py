@@ -15,12 +15,13 @@ from pathlib import Path
 
 from scoredsl import __version__, exactjson
 from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl.builder import deep_nesting
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, deep_nesting, load, scheme_files
-from scoredsl.plan import Plan
+from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
@@ -143,7 +144,7 @@ def _plan(path: str) -> Plan:
     if p.suffix.lower() == ".json":
         try:
             return Plan.from_json(p.read_text(encoding="utf-8"))
-        except (ValueError, KeyError, TypeError) as exc:
+        except PlanFormatError as exc:
             print(f"scoredsl: {path}: not a usable plan: {exc}", file=sys.stderr)
             raise _Exit(INPUT_ERROR) from None
     plan, diagnostics = compile_path(p)
@@ -180,7 +181,7 @@ def cmd_inputs(args: argparse.Namespace) -> int:
             "label": i.label,
             "type": i.type,
             "unit": {"percent": "%", "seconds": "s"}.get(i.type),
-            "domain": [b.text for b in i.domain] or None,
+            "domain": i.domain_text() or None,
             "clause": i.clause,
         }
         for i in plan.inputs

@@ -19,7 +19,7 @@ import yaml
 from scoredsl.plan import Plan
 
 SINGLE = (".yaml", ".yml", ".json")
-BATCH = (".jsonl", ".csv")
+BATCH = (".jsonl", ".csv", ".parquet")
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -88,8 +88,10 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
     inputs = {i.name for i in plan.inputs}
     items = {i.id for i in plan.items}
     labels = {i.label for i in plan.items}
+    findings = {h for h in header if h.endswith((".samples", ".problems"))
+                and h.rsplit(".", 1)[0] in items | labels}  # fmt: skip
     unknown = [h for h in header if h not in inputs and h not in items and h not in labels
-               and h not in ("id", "severe", "scheme")]  # fmt: skip
+               and h not in findings and h not in ("id", "severe", "scheme")]  # fmt: skip
     for number, row in enumerate(reader, 2):
         ident = str(number)
         if unknown:
@@ -114,6 +116,14 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
                 raw["scheme"] = cell or None
             elif name in inputs:
                 raw["inputs"][name] = cell
+            elif name in findings:
+                key, part = name.rsplit(".", 1)
+                raw.setdefault("findings", {}).setdefault(key, {})[part] = cell
             else:
                 raw["scores"][name] = cell
+        given = {k: v for k, v in raw.get("findings", {}).items() if any(v.values())}
+        if given:
+            raw["findings"] = given
+        else:
+            raw.pop("findings", None)
         yield ident, raw

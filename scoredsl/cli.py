@@ -12,9 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
-from scoredsl import __version__, exactjson
-from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl import __version__, columnar, exactjson, spark
+from scoredsl.batch import BATCH, SINGLE, ReadError, read_single
 from scoredsl.builder import deep_nesting
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
@@ -22,10 +23,10 @@ from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
 from scoredsl.loader import compile_path, load, scheme_files
 from scoredsl.plan import Plan, PlanFormatError
-from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
 from scoredsl.source import Source
+from scoredsl.sql import UnsupportedPlan, plan_to_sql
 
 OK, INPUT_ERROR, USAGE = 0, 1, 2
 
@@ -66,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
-    c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
+    c.add_argument(
+        "data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv/.parquet (batch)"
+    )
     c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
     c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
@@ -78,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes for a batch (default: one per CPU)",
     )
+    c.add_argument(
+        "--engine",
+        choices=("duckdb", "python", "spark"),
+        default="duckdb",
+        help="what evaluates a batch (default: duckdb; single assessments use python)",
+    )
+    c.add_argument("--spark-master", metavar="URL", help="Spark master for --engine spark")
+
+    c = sub.add_parser("sql", help="print the SQL query that scores a batch table")
+    c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
+    c.add_argument("--dialect", choices=("duckdb", "spark", "postgres", "trino", "bigquery"),
+                   default="duckdb")  # fmt: skip
 
     c = sub.add_parser("docs", help="the scheme as the standard's own tables")
     c.add_argument("scheme", metavar="SCHEME")
@@ -103,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "template": cmd_template,
         "eval": cmd_eval,
         "docs": cmd_docs,
+        "sql": cmd_sql,
     }[args.command]
     try:
         with deep_nesting():
@@ -249,27 +265,60 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
-    fmt = args.format or "csv"
-    if fmt not in ("csv", "jsonl"):
-        print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
+    fmt = columnar.output_format(args.output, args.format)
+    if fmt not in ("csv", "jsonl", "parquet"):
+        print(f"scoredsl: a batch is written as csv, jsonl or parquet, not {fmt}", file=sys.stderr)
         return USAGE
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
-
-    def progress(rows: int, failed: int) -> None:
-        if not args.quiet:
-            print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
-
+    if fmt == "parquet" and not args.output:
+        print("scoredsl: Parquet output needs -o FILE.parquet", file=sys.stderr)
+        return USAGE
+    progress = None if args.quiet else columnar.TerminalProgress(None)
+    # TODO(output.py): use scoredsl/output.py (branch reliability) once it lands on main.
+    target = Path(args.output) if args.output else None
+    temp = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with data.open(encoding="utf-8-sig", newline="") as handle:
-            rows, failed = write_batch(
-                plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
-            )
+        with temp.open("wb") if temp else _Stdout() as out:
+            if args.engine == "spark":
+                rows, failed = spark.run_spark(plan, data, out, fmt, args.spark_master)
+            else:
+                rows, failed = columnar.run_batch(
+                    plan, data, out, fmt, args.engine, args.jobs, progress
+                )
+        if temp is not None and target is not None:
+            temp.replace(target)
+    except spark.EngineUnavailable as exc:
+        print(f"scoredsl: {exc}", file=sys.stderr)
+        return USAGE
     finally:
-        if args.output:
-            out.close()
+        if temp is not None and temp.exists():
+            temp.unlink()
+    if progress is not None and progress.enabled:
+        print(file=sys.stderr)
     if not args.quiet:
         print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK
+
+
+class _Stdout:
+    """stdout as a binary file, for output written in bytes."""
+
+    def __enter__(self) -> BinaryIO:
+        sys.stdout.flush()
+        return sys.stdout.buffer
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.buffer.flush()
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    plan = _plan(args.scheme)
+    try:
+        query = plan_to_sql(plan, args.dialect)
+    except UnsupportedPlan as exc:
+        print(f"scoredsl: {args.scheme}: cannot be written as SQL: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    print(query.sql(args.dialect, pretty=True) + ";")
+    return OK
 
 
 def _missing(paths: Sequence[str]) -> list[str]:

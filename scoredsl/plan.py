@@ -30,6 +30,12 @@ from scoredsl.intervals import Interval
 
 FORMAT_VERSION = 2  # 2: typed expressions ({"expr": "Arith", ...}), Band.is_else, no band text
 
+# Arithmetic is exact decimal, except that the result of every multiplication and every
+# division is rounded half-even to PLACES decimal places (docs/language.md, "Exact
+# arithmetic"). Every engine (the Python evaluator, the SQL back end) implements this rule
+# so that they give the same digits; input values with more places are refused.
+PLACES = 12
+
 T = TypeVar("T")
 
 

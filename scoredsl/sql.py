@@ -1,0 +1,1145 @@
+"""SQL: `Plan` -> one sqlglot `Select` over the batch table, for DuckDB, Spark and others.
+
+The batch table has the CSV batch layout (`id`, optional `scheme`, inputs by name, judged
+items by id or unique label, findings as `ID.samples` / `ID.problems`, `severe` as
+`;`-separated ids), every cell read as text, so that validation is compiled too. The query
+is built only with sqlglot builders; `.sql(dialect=...)` writes it for an engine.
+
+Numbers are exact: every number is a whole number of 10**-PLACES units in an integer column
+(HUGEINT on DuckDB, DECIMAL(38, 0) elsewhere). Addition is exact; every multiplication and
+division is rounded half-even to PLACES places with integer arithmetic, the rule the Python
+evaluator follows (docs/language.md, "Exact arithmetic"). No float ever holds a value; a
+DOUBLE only estimates magnitudes to keep a row whose numbers would not fit away from the
+integer arithmetic.
+
+The SQL side is strict: a row is evaluated in SQL only when every cell is in a plain
+canonical form it parses exactly and every check passes. Any other row gets `_python`
+true (and `error` saying why), and the caller sends it through the Python data reader and
+evaluator, so its result or error text is exactly the reference engine's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from sqlglot import exp
+
+from scoredsl import plan as p
+from scoredsl.plan import (
+    PLACES,
+    ArithOp,
+    Band,
+    CmpOp,
+    Expr,
+    Func,
+    InputType,
+    Item,
+    ItemKind,
+    LogicOp,
+    Plan,
+    RoundingMode,
+)
+
+DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery")
+SCALE = 10**PLACES
+INT_DIGITS = 12  # a cell with more digits before the point goes to the Python reader
+COUNT_DIGITS = 9  # samples and problems
+TRUE_WORDS = ("true", "yes", "1", "是", "y")
+FALSE_WORDS = ("false", "no", "0", "否", "n")
+ROW = "_row"  # the row number column a runner may add to the batch table
+
+
+class UnsupportedPlan(ValueError):
+    """The plan has a construct this compiler cannot translate exactly."""
+
+
+class LayoutError(ValueError):
+    """The batch header cannot be evaluated in SQL (unknown, duplicate or ambiguous columns):
+    the Python reader reports it row by row."""
+
+
+# ---- the batch layout ------------------------------------------------------------------
+
+
+@attrs.frozen
+class Layout:
+    """Which batch column holds what."""
+
+    id: str | None
+    scheme: str | None
+    severe: str | None
+    inputs: dict[str, str]  # input name -> column
+    scores: dict[str, str]  # item id -> column
+    samples: dict[str, str]  # item id -> column
+    problems: dict[str, str]  # item id -> column
+
+
+def canonical_header(plan: Plan) -> list[str]:
+    """The batch columns a scheme reads, in the documented order."""
+    judged = [i.id for i in plan.items if i.kind is ItemKind.JUDGED]
+    findings = [f"{i}.{part}" for i in judged for part in ("samples", "problems")]
+    severe = ["severe"] if plan.severe_depth is not None else []
+    return [
+        "id",
+        *(i.name for i in plan.inputs),
+        *judged,
+        *(findings if plan.findings else []),
+        *severe,
+    ]
+
+
+def layout_for(plan: Plan, header: Sequence[str]) -> Layout:
+    """The roles of a batch header's columns; LayoutError when SQL cannot take it."""
+    if len(set(header)) != len(header):
+        raise LayoutError("a column name appears twice")
+    inputs = {i.name for i in plan.inputs}
+    ids = {i.id: i for i in plan.items}
+    by_label: dict[str, list[Item]] = {}
+    for item in plan.items:
+        by_label.setdefault(item.label, []).append(item)
+    roles: dict[str, dict[str, str]] = {"inputs": {}, "scores": {}, "samples": {}, "problems": {}}
+    special: dict[str, str] = {}
+    for name in header:
+        if name in ("id", "scheme", "severe"):
+            special[name] = name
+        elif name in inputs:
+            roles["inputs"][name] = name
+        elif name in ids:
+            roles["scores"][name] = name
+        elif len(by_label.get(name, [])) == 1:
+            roles["scores"][by_label[name][0].id] = name
+        elif name.endswith((".samples", ".problems")) and name.rsplit(".", 1)[0] in ids:
+            item_id, part = name.rsplit(".", 1)
+            roles[part][item_id] = name
+        else:
+            raise LayoutError(f"column {name!r} is not in the batch layout")
+    if len(roles["scores"]) != len(
+        [
+            h
+            for h in header
+            if h not in special and h not in inputs and not h.endswith((".samples", ".problems"))
+        ]
+    ):
+        raise LayoutError("an item is given by two columns")
+    return Layout(
+        special.get("id"),
+        special.get("scheme"),
+        special.get("severe"),
+        roles["inputs"],
+        roles["scores"],
+        roles["samples"],
+        roles["problems"],
+    )
+
+
+# ---- typed SQL values ------------------------------------------------------------------
+
+
+@attrs.frozen
+class _V:
+    """A compiled expression: its SQL, the CTE layer it needs, and for numbers a bound on
+    its magnitude in units (None: unknown)."""
+
+    sql: exp.Expr
+    layer: int
+    bound: int | None = None
+    is_bool: bool = False
+
+
+def _lit(n: int) -> exp.Expr:
+    return exp.Literal.number(n) if n >= 0 else exp.Neg(this=exp.Literal.number(-n))
+
+
+def _s(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _case(whens: Iterable[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Case:
+    case = exp.Case()
+    for cond, value in whens:
+        case = case.when(cond, value)
+    return case.else_(default) if default is not None else case
+
+
+def _paren(e: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=e)
+
+
+def _is_null(e: exp.Expr) -> exp.Expr:
+    return exp.Is(this=_paren(e), expression=exp.Null())
+
+
+def _units(x: Decimal) -> int:
+    scaled = x * SCALE
+    if scaled != scaled.to_integral_value():
+        raise UnsupportedPlan(f"the number {x} has more than {PLACES} decimal places")
+    return int(scaled)
+
+
+def _and(parts: Sequence[exp.Expr]) -> exp.Expr:
+    if not parts:
+        return exp.true()
+    return exp.and_(*(_paren(x) for x in parts))
+
+
+def _or(parts: Sequence[exp.Expr]) -> exp.Expr:
+    if not parts:
+        return exp.false()
+    return exp.or_(*(_paren(x) for x in parts))
+
+
+class _Compiler:
+    def __init__(self, plan: Plan, layout: Layout, dialect: str) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+        self.plan = plan
+        self.layout = layout
+        self.dialect = dialect
+        self.int_type = exp.DataType.build(
+            "HUGEINT" if dialect == "duckdb" else "DECIMAL(38, 0)", dialect="duckdb"
+        )
+        # Largest magnitude (in units) an integer intermediate may reach: DuckDB's HUGEINT
+        # holds 1.7e38; elsewhere a DECIMAL division keeps 32 digits before the point.
+        self.limit = 10**37 if dialect == "duckdb" else 10**31
+        self.layers: list[list[tuple[str, exp.Expr]]] = [[]]
+        self.counter = 0
+        self.problems: list[tuple[exp.Expr, str]] = []  # (TRUE when bad, reason)
+        self.inputs: dict[str, _V] = {}
+        self.items: dict[str, _V] = {}
+        self.forced: dict[str, _V] = {}  # item id -> own code: 0 none, 1 severe, 2+k veto k
+        self.bands: dict[str, _V] = {}  # banded item id -> band index
+        self.values: dict[str, _V] = {}
+        self.severe_marks: dict[str, _V] = {}
+        self.total: _V | None = None
+
+    # ---- columns and layers --------------------------------------------------------------
+
+    def bind(
+        self,
+        value: exp.Expr,
+        layer: int,
+        prefix: str = "t",
+        bound: int | None = None,
+        is_bool: bool = False,
+    ) -> _V:
+        """Give an expression its own column in the layer after the ones it reads."""
+        self.counter += 1
+        name = f"_{prefix}{self.counter}"
+        while len(self.layers) <= layer + 1:
+            self.layers.append([])
+        self.layers[layer + 1].append((name, value))
+        return _V(_col(name), layer + 1, bound, is_bool)
+
+    def problem(self, bad: exp.Expr, reason: str) -> None:
+        self.problems.append((bad, reason))
+
+    def cast_int(self, e: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=e, to=self.int_type.copy())
+
+    def to_double(self, e: exp.Expr) -> exp.Expr:
+        return exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
+
+    # ---- integer division ------------------------------------------------------------------
+
+    def trunc_div(self, a: exp.Expr, d: exp.Expr) -> exp.Expr:
+        """a / d rounded toward zero; d > 0."""
+        if self.dialect == "duckdb":
+            return exp.IntDiv(this=_paren(a), expression=_paren(d))
+
+        # Elsewhere a DECIMAL quotient, floored, then corrected by one if it rounded up.
+        def floor_div(x: exp.Expr) -> exp.Expr:
+            q = exp.Floor(this=exp.Div(this=_paren(x), expression=_paren(d)))
+            over = exp.GT(this=exp.Mul(this=q.copy(), expression=_paren(d.copy())), expression=x)
+            return self.cast_int(exp.Sub(this=q, expression=_case([(over, _lit(1))], _lit(0))))
+
+        negative = exp.LT(this=a, expression=_lit(0))
+        return _case(
+            [(negative, exp.Neg(this=_paren(floor_div(exp.Neg(this=_paren(a))))))], floor_div(a)
+        )
+
+    def rounded_div(self, a: exp.Expr, d: exp.Expr, mode: str) -> exp.Expr:
+        """a / d rounded to a whole number by `mode` (a RoundingMode, or floor / ceil); d > 0
+        and `a` a column, since it is read several times."""
+        q = self.trunc_div(a, d)
+        r = exp.Sub(
+            this=_paren(a.copy()),
+            expression=exp.Mul(this=_paren(q.copy()), expression=_paren(d.copy())),
+        )
+        twice = exp.Mul(this=_lit(2), expression=exp.Abs(this=r.copy()))
+        away = _case([(exp.LT(this=a.copy(), expression=_lit(0)), _lit(-1))], _lit(1))
+        if mode == RoundingMode.DOWN:
+            return q
+        if mode == RoundingMode.UP:
+            cond: exp.Expr = exp.NEQ(this=r, expression=_lit(0))
+        elif mode == RoundingMode.HALF_UP:
+            cond = exp.GTE(this=twice, expression=d.copy())
+        elif mode == RoundingMode.HALF_EVEN:
+            odd = exp.NEQ(
+                this=exp.Mod(this=_paren(q.copy()), expression=_lit(2)), expression=_lit(0)
+            )
+            tie = exp.and_(exp.EQ(this=twice.copy(), expression=d.copy()), odd)
+            cond = exp.or_(exp.GT(this=twice, expression=d.copy()), _paren(tie))
+        elif mode == "floor":
+            return exp.Sub(
+                this=q, expression=_case([(exp.LT(this=r, expression=_lit(0)), _lit(1))], _lit(0))
+            )
+        elif mode == "ceil":
+            return exp.Add(
+                this=q, expression=_case([(exp.GT(this=r, expression=_lit(0)), _lit(1))], _lit(0))
+            )
+        else:
+            raise UnsupportedPlan(f"unknown rounding mode {mode!r}")
+        return exp.Add(this=_paren(q), expression=_case([(cond, away)], _lit(0)))
+
+    def guarded(self, value: exp.Expr, guard: exp.Expr | None, reason: str) -> exp.Expr:
+        if guard is None:
+            return value
+        self.problem(exp.Not(this=_paren(exp.func("COALESCE", guard.copy(), exp.true()))), reason)
+        return _case([(guard, value)])
+
+    # ---- numbers and expressions -----------------------------------------------------------
+
+    def expr(self, e: Expr) -> _V:
+        handler: Callable[[_Compiler, Any], _V] | None = _HANDLERS.get(type(e))
+        if handler is None:
+            raise UnsupportedPlan(f"the SQL compiler does not know the expression {e!r}")
+        return handler(self, e)
+
+    def number(self, e: Expr) -> _V:
+        v = self.expr(e)
+        if v.is_bool:
+            raise UnsupportedPlan(f"a number was expected, not a condition: {e!r}")
+        return v
+
+    def condition(self, e: Expr) -> _V:
+        v = self.expr(e)
+        if not v.is_bool:
+            raise UnsupportedPlan(f"a condition was expected, not a number: {e!r}")
+        return v
+
+    def within(self, bound: int | None) -> bool:
+        return bound is not None and bound < self.limit
+
+    def add(self, a: _V, b: _V, op: ArithOp) -> _V:
+        node = exp.Add if op is ArithOp.ADD else exp.Sub
+        bound = None if a.bound is None or b.bound is None else a.bound + b.bound
+        guard = None
+        if not self.within(bound):
+            guard = exp.LT(
+                this=exp.Add(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
+                expression=exp.Literal.number(f"{self.limit:.0e}"),
+            )
+            bound = None
+        value = node(this=_paren(a.sql), expression=_paren(b.sql))  # type: exp.Expr
+        value = self.guarded(value, guard, "a sum too large for exact SQL arithmetic")
+        return _V(value, max(a.layer, b.layer), bound)
+
+    def multiply(self, a: _V, b: _V) -> _V:
+        """a x b rounded half-even to PLACES places."""
+        product_bound = None if a.bound is None or b.bound is None else a.bound * b.bound
+        guard = None
+        if not self.within(product_bound):
+            guard = exp.LT(
+                this=exp.Mul(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
+                expression=exp.Literal.number(f"{self.limit:.0e}"),
+            )
+        product: exp.Expr = exp.Mul(this=_paren(a.sql), expression=_paren(b.sql))
+        product = self.guarded(product, guard, "a product too large for exact SQL arithmetic")
+        col = self.bind(product, max(a.layer, b.layer))
+        value = self.rounded_div(col.sql, _lit(SCALE), RoundingMode.HALF_EVEN)
+        bound = None if product_bound is None else product_bound // SCALE + 1
+        return _V(value, col.layer, bound if self.within(bound) else None)
+
+    def divide(self, a: _V, b: _V) -> _V:
+        """a / b rounded half-even to PLACES places; a zero divisor sends the row to Python."""
+        guard = None
+        if not self.within(None if a.bound is None else a.bound * SCALE):
+            guard = exp.LT(
+                this=self.to_double(a.sql),
+                expression=exp.Literal.number(f"{self.limit // SCALE:.0e}"),
+            )
+        self.problem(
+            exp.func("COALESCE", exp.EQ(this=b.sql.copy(), expression=_lit(0)), exp.false()),
+            "division by zero",
+        )
+        negative = exp.LT(this=b.sql.copy(), expression=_lit(0))
+        numerator = exp.Mul(this=_paren(a.sql), expression=_lit(SCALE))
+        signed = _case([(negative, exp.Neg(this=_paren(numerator.copy())))], numerator)
+        num = self.bind(
+            self.guarded(signed, guard, "a quotient too large for exact SQL arithmetic"),
+            max(a.layer, b.layer),
+        )
+        den = self.bind(
+            _case(
+                [(exp.EQ(this=b.sql.copy(), expression=_lit(0)), exp.Null())],
+                exp.Abs(this=_paren(b.sql)),
+            ),
+            b.layer,
+        )
+        layer = max(num.layer, den.layer)
+        return _V(self.rounded_div(num.sql, den.sql, RoundingMode.HALF_EVEN), layer, None)
+
+    def declared_round(self, v: _V) -> _V:
+        rounding = self.plan.rounding
+        if rounding is None or rounding.places >= PLACES:
+            return v
+        col = self.bind(v.sql, v.layer, bound=v.bound)
+        unit = 10 ** (PLACES - rounding.places)
+        value = exp.Mul(
+            this=_paren(self.rounded_div(col.sql, _lit(unit), rounding.mode)), expression=_lit(unit)
+        )
+        return _V(value, col.layer, None if v.bound is None else v.bound + unit)
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    def cell(self, column: str | None) -> exp.Expr:
+        if column is None:
+            return exp.Null()
+        text = exp.Cast(this=_col(column), to=exp.DataType.build("VARCHAR"))
+        return exp.func("NULLIF", exp.Trim(this=text), _s(""))
+
+    def cells(self) -> None:
+        """Layer 1: every used cell trimmed, empty as NULL."""
+        lay = self.layout
+        names = [
+            lay.id,
+            lay.scheme,
+            lay.severe,
+            *lay.inputs.values(),
+            *lay.scores.values(),
+            *lay.samples.values(),
+            *lay.problems.values(),
+        ]
+        self.cell_cols: dict[str, _V] = {}
+        for name in names:
+            if name is not None:
+                self.cell_cols[name] = self.bind(self.cell(name), 0, prefix="c")
+
+    def text_of(self, column: str | None) -> _V | None:
+        return None if column is None else self.cell_cols[column]
+
+    def parse_units(self, text: exp.Expr, places: int, percent: bool) -> exp.Expr:
+        body = exp.func("REPLACE", text, _s("%"), _s("")) if percent else text
+        dec = exp.Cast(
+            this=body, to=exp.DataType.build(f"DECIMAL({INT_DIGITS + places}, {places})")
+        )
+        factor = exp.Cast(this=_lit(10**places), to=exp.DataType.build(f"DECIMAL({places + 1}, 0)"))
+        return self.cast_int(exp.Mul(this=dec, expression=factor))
+
+    def matches(self, text: exp.Expr, pattern: str) -> exp.Expr:
+        return _paren(exp.RegexpLike(this=text, expression=_s(pattern)))
+
+    def compile_inputs(self) -> None:
+        number = rf"^[0-9]{{1,{INT_DIGITS}}}(\.[0-9]{{1,{PLACES}}})?$"
+        percent = rf"^[0-9]{{1,{INT_DIGITS}}}(\.[0-9]{{1,{PLACES - 2}}})?%$"
+        integer = rf"^[0-9]{{1,{INT_DIGITS}}}$"
+        for inp in self.plan.inputs:
+            cell = self.text_of(self.layout.inputs.get(inp.name))
+            what = f"input {inp.name!r}"
+            if cell is None:
+                if inp.required:
+                    self.problem(exp.true(), f"{what} is missing")
+                self.inputs[inp.name] = _V(exp.Null(), 0, 0, inp.type is InputType.BOOL)
+                continue
+            c = cell.sql
+            is_null = _is_null(c.copy())
+            if inp.required:
+                self.problem(is_null.copy(), f"{what} is missing")
+            if inp.type is InputType.BOOL:
+                lower = exp.Lower(this=c.copy())
+                words = [_s(w) for w in TRUE_WORDS + FALSE_WORDS]
+                self.problem(
+                    exp.Not(
+                        this=exp.func(
+                            "COALESCE", exp.In(this=lower.copy(), expressions=words), exp.true()
+                        )
+                    ),
+                    f"{what} is not a plain true or false",
+                )
+                truth = exp.In(this=lower, expressions=[_s(w) for w in TRUE_WORDS])
+                self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
+                continue
+            if inp.type is InputType.PERCENT:
+                as_percent = self.matches(c.copy(), percent)
+                as_fraction = self.matches(c.copy(), number)
+                ok: exp.Expr = exp.or_(as_percent.copy(), as_fraction)
+                self.problem(
+                    exp.Not(this=_paren(exp.func("COALESCE", ok, exp.true()))),
+                    f"{what} is not a plain percentage",
+                )
+                value = _case(
+                    [(as_percent, self.parse_units(c.copy(), PLACES - 2, True))],
+                    _case(
+                        [
+                            (
+                                self.matches(c.copy(), number),
+                                self.parse_units(c.copy(), PLACES, False),
+                            )
+                        ]
+                    ),
+                )
+            else:
+                pattern = integer if inp.type is InputType.INTEGER else number
+                ok = self.matches(c.copy(), pattern)
+                self.problem(
+                    exp.Not(this=_paren(exp.func("COALESCE", ok.copy(), exp.true()))),
+                    f"{what} is not a plain number",
+                )
+                value = _case([(ok, self.parse_units(c.copy(), PLACES, False))])
+            bound = 10 ** (INT_DIGITS + PLACES)
+            v = self.bind(value, cell.layer, "i", bound=bound)
+            checks: list[exp.Expr] = []
+            if inp.type is InputType.PERCENT:
+                checks.append(exp.LTE(this=v.sql.copy(), expression=_lit(SCALE)))
+            if inp.domain:
+                checks.append(
+                    _or(
+                        [
+                            _and(
+                                self.interval_test(
+                                    v.sql, b.low, b.high, b.low_closed, b.high_closed
+                                )
+                            )
+                            for b in inp.domain
+                        ]
+                    )
+                )
+            if checks:
+                self.problem(
+                    exp.Not(this=_paren(exp.func("COALESCE", _and(checks), exp.true()))),
+                    f"{what} is out of its range",
+                )
+            self.inputs[inp.name] = v
+
+    def interval_test(
+        self,
+        x: exp.Expr,
+        low: Decimal | None,
+        high: Decimal | None,
+        low_closed: bool,
+        high_closed: bool,
+    ) -> list[exp.Expr]:
+        parts = []
+        if low is not None:
+            parts.append(self.compare_const(x, CmpOp.GE if low_closed else CmpOp.GT, low))
+        if high is not None:
+            parts.append(self.compare_const(x, CmpOp.LE if high_closed else CmpOp.LT, high))
+        return parts
+
+    def compare_const(self, x: exp.Expr, op: CmpOp, c: Decimal) -> exp.Expr:
+        """x (in units) op c, exact even when c has more than PLACES places."""
+        scaled = c * SCALE
+        if scaled == scaled.to_integral_value():
+            return _CMP[op](this=x.copy(), expression=_lit(int(scaled)))
+        low, high = (
+            int(scaled.to_integral_value(rounding="ROUND_FLOOR")),
+            int(scaled.to_integral_value(rounding="ROUND_CEILING")),
+        )
+        if op in (CmpOp.LT, CmpOp.LE):
+            return exp.LTE(this=x.copy(), expression=_lit(low))
+        if op in (CmpOp.GT, CmpOp.GE):
+            return exp.GTE(this=x.copy(), expression=_lit(high))
+        return exp.false() if op is CmpOp.EQ else exp.true()
+
+    # ---- findings, scores, severe ------------------------------------------------------------
+
+    def compile_marks(self) -> None:
+        """The severe column: which items at the severe depth are marked."""
+        cell = self.text_of(self.layout.severe)
+        if cell is None:
+            return
+        depth = self.plan.severe_depth
+        if depth is None:
+            self.problem(
+                exp.Not(this=_is_null(cell.sql.copy())),
+                "severe is given but the scheme has no severe rule",
+            )
+            return
+        ids = [i.id for i in self.plan.items if i.depth == depth]
+        one = "(" + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + ")"
+        ok = self.matches(cell.sql.copy(), f"^{one}(;{one})*$")
+        self.problem(
+            exp.Not(this=_paren(exp.func("COALESCE", ok, exp.true()))),
+            "severe is not a plain list of ids at the severe depth",
+        )
+        listed = exp.DPipe(
+            this=exp.DPipe(this=_s(";"), expression=cell.sql.copy()), expression=_s(";")
+        )
+        for item_id in ids:
+            found = exp.GT(
+                this=exp.StrPosition(this=listed.copy(), substr=_s(f";{item_id};")),
+                expression=_lit(0),
+            )
+            self.severe_marks[item_id] = self.bind(
+                exp.func("COALESCE", found, exp.false()), cell.layer, "m", is_bool=True
+            )
+
+    def judged_base(self, item: Item) -> _V:
+        """A judged item's score from its cell or its findings, before severe and vetoes."""
+        score = self.text_of(self.layout.scores.get(item.id))
+        samples = self.text_of(self.layout.samples.get(item.id))
+        found = self.text_of(self.layout.problems.get(item.id))
+        pattern = rf"^[0-9]{{1,{INT_DIGITS}}}(\.[0-9]{{1,{PLACES}}})?$"
+        top = _units(item.max)
+        score_v: exp.Expr = exp.Null()
+        layer = 0
+        if score is not None:
+            ok = self.matches(score.sql.copy(), pattern)
+            value = self.bind(
+                _case([(ok, self.parse_units(score.sql.copy(), PLACES, False))]),
+                score.layer,
+                "j",
+                bound=10 ** (INT_DIGITS + PLACES),
+            )
+            bad = exp.or_(
+                exp.Not(this=ok.copy()), exp.GT(this=value.sql.copy(), expression=_lit(top))
+            )
+            self.problem(
+                exp.func("COALESCE", bad, exp.false()),
+                f"score of {item.id} is not a plain number from 0 to its maximum",
+            )
+            score_v, layer = value.sql, value.layer
+        if samples is None and found is None:
+            self.need_score(item, score_v)
+            return _V(score_v, layer, top)
+        if samples is None or found is None or not self.plan.findings:
+            given = [c.sql.copy() for c in (samples, found) if c is not None]
+            self.problem(
+                _or([exp.Not(this=_is_null(g)) for g in given]),
+                f"findings of {item.id} are incomplete or not allowed",
+            )
+            self.need_score(item, score_v)
+            return _V(score_v, layer, top)
+        count = rf"^[0-9]{{1,{COUNT_DIGITS}}}$"
+        has = exp.or_(
+            exp.Not(this=_is_null(samples.sql.copy())), exp.Not(this=_is_null(found.sql.copy()))
+        )
+        s_ok = self.matches(samples.sql.copy(), count)
+        p_ok = self.matches(found.sql.copy(), count)
+        s = self.bind(_case([(s_ok, self.cast_int(samples.sql.copy()))]), samples.layer, "n")
+        f = self.bind(_case([(p_ok, self.cast_int(found.sql.copy()))]), found.layer, "n")
+        bad = exp.and_(
+            _paren(has.copy()),
+            _paren(
+                exp.or_(
+                    exp.Not(this=exp.func("COALESCE", s_ok.copy(), exp.false())),
+                    exp.Not(this=exp.func("COALESCE", p_ok.copy(), exp.false())),
+                    exp.LT(this=s.sql.copy(), expression=_lit(1)),
+                    exp.GT(this=f.sql.copy(), expression=s.sql.copy()),
+                    exp.Not(this=_is_null(score_v.copy())),
+                )
+            ),
+        )
+        self.problem(
+            exp.func("COALESCE", bad, exp.true()),
+            f"findings of {item.id} are not plain counts with problems <= samples",
+        )
+        numerator = exp.Mul(
+            this=_lit(top), expression=_paren(exp.Sub(this=s.sql.copy(), expression=f.sql.copy()))
+        )
+        num = self.bind(numerator, max(s.layer, f.layer))
+        deducted = self.declared_round(
+            _V(self.rounded_div(num.sql, s.sql.copy(), RoundingMode.HALF_EVEN), num.layer, top)
+        )
+        chosen = _case([(has, deducted.sql)], score_v)
+        self.need_score(item, exp.func("COALESCE", score_v.copy(), s.sql.copy()), findings=True)
+        self.finding_cols[item.id] = (s, f)
+        return _V(chosen, max(deducted.layer, layer), top)
+
+    def need_score(self, item: Item, given: exp.Expr, findings: bool = False) -> None:
+        """A judged item without a score (or findings) is a problem unless severe covers it."""
+        self.pending_missing.append((item, given))
+
+    # ---- items ------------------------------------------------------------------------------
+
+    def compile_items(self) -> None:
+        self.finding_cols: dict[str, tuple[_V, _V]] = {}
+        self.pending_missing: list[tuple[Item, exp.Expr]] = []
+        self.effective: dict[str, _V | None] = {}
+        self.scoring: set[str] = set()
+        for item in self.plan.items:
+            self.score(item)
+        for item, given in self.pending_missing:
+            covered = [
+                self.severe_marks[a.id].sql.copy()
+                for a in self.chain(item)
+                if a.id in self.severe_marks
+            ]
+            missing = _is_null(given.copy())
+            bad = exp.and_(missing, exp.Not(this=_paren(_or(covered)))) if covered else missing
+            self.problem(bad, f"{item.id} has no score")
+
+    def chain(self, item: Item) -> list[Item]:
+        """The item and its ancestors, outermost first."""
+        out = [item]
+        while out[-1].parent is not None:
+            out.append(self.plan.item(out[-1].parent))
+        return out[::-1]
+
+    def own_forced(self, item: Item) -> _V | None:
+        """0 when the item itself is neither severe nor vetoed, 1 severe, 2 + k veto k."""
+        if item.id in self.forced:
+            return self.forced[item.id]
+        whens: list[tuple[exp.Expr, exp.Expr]] = []
+        layer = 0
+        mark = self.severe_marks.get(item.id)
+        if mark is not None:
+            whens.append((mark.sql.copy(), _lit(1)))
+            layer = mark.layer
+        for k, veto in enumerate(item.vetoes):
+            cond = self.condition(veto.condition)
+            self.problem(_is_null(cond.sql.copy()), f"a veto of {item.id} cannot be decided")
+            whens.append((cond.sql, _lit(2 + k)))
+            layer = max(layer, cond.layer)
+        own = self.bind(_case(whens, _lit(0)), layer, "o") if whens else None
+        if own is not None:
+            self.forced[item.id] = own
+        return own
+
+    def forced_flag(self, item: Item) -> _V | None:
+        """True when the item or an ancestor is severe or vetoed (None: never)."""
+        if item.id not in self.effective:
+            parent = None if item.parent is None else self.forced_flag(self.plan.item(item.parent))
+            own = self.own_forced(item)
+            parts = [x.sql.copy() for x in (parent,) if x is not None]
+            if own is not None:
+                parts.append(exp.NEQ(this=own.sql.copy(), expression=_lit(0)))
+            layers = [x.layer for x in (parent, own) if x is not None]
+            self.effective[item.id] = (
+                self.bind(_or(parts), max(layers), "f", is_bool=True) if parts else None
+            )
+        return self.effective[item.id]
+
+    def score(self, item: Item) -> _V:
+        if item.id in self.items:
+            return self.items[item.id]
+        if item.id in self.scoring:
+            raise UnsupportedPlan(f"the score of {item.id} depends on itself")
+        self.scoring.add(item.id)
+        forced = self.forced_flag(item)
+        children = [self.score(c) for c in self.plan.children_of(item)]
+        base = self.base(item, children)
+        v = base
+        if forced is not None:
+            value = _case([(forced.sql.copy(), _lit(0))], base.sql)
+            v = _V(value, max(forced.layer, base.layer), base.bound)
+        v = self.bind(v.sql, v.layer, "s", bound=v.bound)
+        self.problem(_is_null(v.sql.copy()), f"{item.id} cannot be scored")
+        self.items[item.id] = v
+        return v
+
+    def base(self, item: Item, children: list[_V]) -> _V:
+        if item.kind is ItemKind.PARENT:
+            total = children[0]
+            for c in children[1:]:
+                total = self.add(total, c, ArithOp.ADD)
+            return total
+        if item.kind is ItemKind.BANDED:
+            assert item.input is not None
+            index, value = self.banded(self.inputs[item.input], item.bands)
+            self.bands[item.id] = index
+            return value
+        if item.kind is ItemKind.COMPUTED:
+            assert item.formula is not None
+            return self.declared_round(self.number(item.formula))
+        if item.kind is ItemKind.JUDGED:
+            return self.judged_base(item)
+        raise UnsupportedPlan(f"unknown item kind {item.kind!r}")
+
+    def banded(self, x: _V, bands: tuple[Band, ...]) -> tuple[_V, _V]:
+        """(band index, band result): the first band that holds, else the `else` band."""
+        order = [k for k, b in enumerate(bands) if not b.is_else] + [
+            k for k, b in enumerate(bands) if b.is_else
+        ][:1]
+        whens = []
+        for k in order:
+            band = bands[k]
+            cond = (
+                exp.true()
+                if band.is_else
+                else _and(
+                    self.interval_test(
+                        x.sql, band.low, band.high, band.low_closed, band.high_closed
+                    )
+                )
+            )
+            whens.append((cond, k))
+        index = self.bind(_case([(c, _lit(k)) for c, k in whens]), x.layer, "b")
+        value = _case(
+            [
+                (
+                    exp.EQ(this=index.sql.copy(), expression=_lit(k)),
+                    self.cast_int(_lit(_units(bands[k].result))),
+                )
+                for _, k in whens
+            ]
+        )
+        return index, _V(value, index.layer, max((abs(_units(b.result)) for b in bands), default=0))
+
+    # ---- values, gates, levels -----------------------------------------------------------------
+
+    def value(self, name: str) -> _V:
+        if name not in self.values:
+            v = next(v for v in self.plan.values if v.name == name)
+            if v.formula is not None:
+                result = self.number(v.formula)
+            else:
+                assert v.input is not None
+                _, result = self.banded(self.inputs[v.input], v.bands)
+            self.values[name] = self.bind(result.sql, result.layer, "v", bound=result.bound)
+        return self.values[name]
+
+    def compile_total(self) -> None:
+        parts = [self.items[i.id] for i in self.plan.top_items]
+        total = parts[0] if parts else _V(_lit(0), 0, 0)
+        for x in parts[1:]:
+            total = self.add(total, x, ArithOp.ADD)
+        self.total = self.bind(
+            self.declared_round(total).sql, total.layer, "total", bound=total.bound
+        )
+
+    def compile_outcome(self) -> None:
+        gates = []
+        for gate in self.plan.gates:
+            for req in gate.requires:
+                cond = self.condition(req.condition)
+                self.problem(_is_null(cond.sql.copy()), f"gate {gate.id} cannot be decided")
+                gates.append(cond)
+        layer = max((g.layer for g in gates), default=0)
+        self.eligible = self.bind(_and([g.sql for g in gates]), layer, "eligible", is_bool=True)
+        reached = []
+        for k, level in enumerate(self.plan.levels):
+            cond = self.condition(level.condition)
+            self.problem(_is_null(cond.sql.copy()), f"level {level.name} cannot be decided")
+            reached.append((cond, k))
+        layer = max([c.layer for c, _ in reached] + [self.eligible.layer])
+        whens = [(c.sql, _lit(k)) for c, k in reversed(reached)]
+        self.reached = self.bind(_case(whens, _lit(-1)) if whens else _lit(-1), layer, "reached")
+
+
+def _num(c: _Compiler, e: p.Num) -> _V:
+    units = _units(e.value)
+    return _V(c.cast_int(_lit(units)), 0, abs(units))
+
+
+def _truth(c: _Compiler, e: p.Truth) -> _V:
+    return _V(exp.true() if e.value else exp.false(), 0, is_bool=True)
+
+
+def _input(c: _Compiler, e: p.InputRef) -> _V:
+    return c.inputs[e.name]
+
+
+def _value(c: _Compiler, e: p.ValueRef) -> _V:
+    return c.value(e.name)
+
+
+def _item_ref(c: _Compiler, e: p.ItemRef) -> _V:
+    return c.score(c.plan.item(e.id))  # a formula may read an item anywhere in the document
+
+
+def _total(c: _Compiler, e: p.TotalRef) -> _V:
+    if c.total is None:
+        raise UnsupportedPlan("total is read before every item is scored")
+    return c.total
+
+
+def _not(c: _Compiler, e: p.Not) -> _V:
+    v = c.condition(e.operand)
+    return _V(exp.Not(this=_paren(v.sql)), v.layer, is_bool=True)
+
+
+def _neg(c: _Compiler, e: p.Neg) -> _V:
+    v = c.number(e.operand)
+    return _V(exp.Neg(this=_paren(v.sql)), v.layer, v.bound)
+
+
+def _arith(c: _Compiler, e: p.Arith) -> _V:
+    a, b = c.number(e.left), c.number(e.right)
+    if e.op in (ArithOp.ADD, ArithOp.SUB):
+        return c.add(a, b, e.op)
+    if e.op is ArithOp.MUL:
+        return c.multiply(a, b)
+    return c.divide(a, b)
+
+
+def _logic(c: _Compiler, e: p.Logic) -> _V:
+    """Python's short circuit: `a and b` is false when a is, whatever b (even missing)."""
+    a, b = c.condition(e.left), c.condition(e.right)
+    a_null = _is_null(a.sql.copy())
+    if e.op is LogicOp.AND:
+        value = _case(
+            [(a_null, exp.Null()), (exp.Not(this=_paren(a.sql.copy())), exp.false())], b.sql
+        )
+    else:
+        value = _case([(a_null, exp.Null()), (a.sql.copy(), exp.true())], b.sql)
+    return _V(value, max(a.layer, b.layer), is_bool=True)
+
+
+_CMP = {
+    CmpOp.LT: exp.LT,
+    CmpOp.LE: exp.LTE,
+    CmpOp.GT: exp.GT,
+    CmpOp.GE: exp.GTE,
+    CmpOp.EQ: exp.EQ,
+    CmpOp.NE: exp.NEQ,
+}
+
+
+def _compare(c: _Compiler, e: p.Compare) -> _V:
+    values = [c.expr(o) for o in e.operands]
+    pairs = [
+        _CMP[op](this=_paren(a.sql.copy()), expression=_paren(b.sql.copy()))
+        for op, a, b in zip(e.ops, values, values[1:], strict=False)
+    ]
+    any_null = _or([_is_null(v.sql.copy()) for v in values])
+    return _V(
+        _case([(any_null, exp.Null())], _and(pairs)), max(v.layer for v in values), is_bool=True
+    )
+
+
+def _call(c: _Compiler, e: p.Call) -> _V:
+    args = [c.number(a) for a in e.args]
+    layer = max(a.layer for a in args)
+    if e.func in (Func.MIN, Func.MAX):
+        cols = [c.bind(a.sql, a.layer, bound=a.bound) for a in args]
+        any_null = _or([_is_null(x.sql.copy()) for x in cols])
+        best = cols[0].sql
+        for x in cols[1:]:
+            better = (exp.LT if e.func is Func.MIN else exp.GT)(
+                this=x.sql.copy(), expression=best.copy()
+            )
+            best = _case([(better, x.sql.copy())], best)
+        bounds = [x.bound for x in cols]
+        bound = None if None in bounds else max(b for b in bounds if b is not None)
+        return _V(_case([(any_null, exp.Null())], best), max(x.layer for x in cols), bound)
+    x = args[0]
+    if e.func is Func.ABS:
+        return _V(exp.Abs(this=_paren(x.sql)), layer, x.bound)
+    col = c.bind(x.sql, x.layer, bound=x.bound)
+    bound = None if x.bound is None else x.bound + SCALE
+    if e.func in (Func.FLOOR, Func.CEIL):
+        q = c.rounded_div(col.sql, _lit(SCALE), "floor" if e.func is Func.FLOOR else "ceil")
+        return _V(exp.Mul(this=_paren(q), expression=_lit(SCALE)), col.layer, bound)
+    if e.func is Func.ROUND:
+        places = 0
+        if len(e.args) > 1:
+            arg = e.args[1]
+            if not isinstance(arg, p.Num) or arg.value != arg.value.to_integral_value():
+                raise UnsupportedPlan("round(x, n) needs n to be a whole number in the scheme")
+            places = int(arg.value)
+        if places >= PLACES:
+            return col
+        unit = 10 ** (PLACES - places)
+        q = c.rounded_div(col.sql, _lit(unit), RoundingMode.HALF_UP)
+        return _V(
+            exp.Mul(this=_paren(q), expression=_lit(unit)),
+            col.layer,
+            None if x.bound is None else x.bound + unit,
+        )
+    raise UnsupportedPlan(f"the SQL compiler does not know the function {e.func!r}")
+
+
+def _weighted(c: _Compiler, e: p.Weighted) -> _V:
+    total: _V | None = None
+    for term in e.terms:
+        weight = _units(term.weight)
+        part = c.multiply(c.number(term.ref), _V(c.cast_int(_lit(weight)), 0, abs(weight)))
+        total = part if total is None else c.add(total, part, ArithOp.ADD)
+    return total if total is not None else _V(_lit(0), 0, 0)
+
+
+_HANDLERS: dict[type, Callable[[_Compiler, Any], _V]] = {
+    p.Num: _num,
+    p.Truth: _truth,
+    p.InputRef: _input,
+    p.ValueRef: _value,
+    p.ItemRef: _item_ref,
+    p.TotalRef: _total,
+    p.Not: _not,
+    p.Neg: _neg,
+    p.Arith: _arith,
+    p.Logic: _logic,
+    p.Compare: _compare,
+    p.Call: _call,
+    p.Weighted: _weighted,
+}
+
+
+# ---- the query ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Query:
+    """The compiled query and what its internal columns mean."""
+
+    select: exp.Select
+    items: tuple[str, ...]  # item ids, in document order (score columns use these names)
+    values: tuple[str, ...]
+    explained: bool
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
+        return self.select.sql(dialect=dialect, pretty=pretty)
+
+
+def status_column(item_id: str) -> str:
+    """Per item: 0, 1 when marked severe itself, 2 + k when its veto k holds."""
+    return f"_own.{item_id}"
+
+
+def band_column(item_id: str) -> str:
+    return f"_band.{item_id}"
+
+
+def finding_columns(item_id: str) -> tuple[str, str]:
+    return f"_samples.{item_id}", f"_problems.{item_id}"
+
+
+def plan_to_sql(
+    plan: Plan,
+    dialect: str = "duckdb",
+    header: Sequence[str] | None = None,
+    table: str = "batch",
+    row_column: str | None = None,
+    text: bool = False,
+    explain: bool = False,
+) -> Query:
+    """One SELECT over `table` (the batch layout with `header`, default the canonical one)
+    that validates and scores every row.
+
+    Output: `id`, `error`, `eligible`, `total`, `level`, `level_label`, `next_level`,
+    `next_level_needs`, a column per item (named by its id) and per value, and `_python`
+    (true: the row must go through the Python reader; `error` says why, the rest is NULL).
+    With `text`, numbers are text as the CSV writer prints them and `eligible` is
+    `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, per item the
+    rule that decided it (`_own.ID`, `_band.ID`, `_samples.ID`, `_problems.ID`).
+    """
+    layout = layout_for(plan, list(header) if header is not None else canonical_header(plan))
+    c = _Compiler(plan, layout, dialect)
+    c.cells()
+    c.compile_inputs()
+    c.compile_marks()
+    c.compile_items()
+    c.compile_total()
+    for v in plan.values:
+        c.value(v.name)
+    c.compile_outcome()
+    return _assemble(c, table, row_column, text, explain)
+
+
+def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
+    """Units as the CSV writer prints a Decimal: no exponent, no trailing zeros."""
+    magnitude = exp.Abs(this=_paren(x.copy()))
+    whole = c.trunc_div(magnitude.copy(), _lit(SCALE))
+    frac = exp.Sub(
+        this=magnitude.copy(), expression=exp.Mul(this=_paren(whole.copy()), expression=_lit(SCALE))
+    )
+    varchar = exp.DataType.build("VARCHAR")
+    digits = exp.func(
+        "RTRIM",
+        exp.func("LPAD", exp.Cast(this=frac.copy(), to=varchar), _lit(PLACES), _s("0")),
+        _s("0"),
+    )
+    point = _case(
+        [(exp.EQ(this=frac, expression=_lit(0)), _s(""))],
+        exp.DPipe(this=_s("."), expression=digits),
+    )
+    sign = _case([(exp.LT(this=x.copy(), expression=_lit(0)), _s("-"))], _s(""))
+    return exp.DPipe(
+        this=exp.DPipe(this=sign, expression=exp.Cast(this=whole, to=varchar.copy())),
+        expression=point,
+    )
+
+
+def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, explain: bool) -> Query:
+    plan = c.plan
+    flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _ in c.problems])
+    last = len(c.layers)
+    c.layers.append([("_python", flag)])
+    reasons = _case(
+        [(exp.func("COALESCE", bad.copy(), exp.true()), _s(reason)) for bad, reason in c.problems]
+    )
+    python = _col("_python")
+
+    def out(value: exp.Expr) -> exp.Expr:
+        return _case([(python.copy(), exp.Null())], value)
+
+    def number(units: exp.Expr) -> exp.Expr:
+        shown = _format_units(c, units)
+        if text:
+            return shown
+        return exp.Cast(this=shown, to=exp.DataType.build(f"DECIMAL(38, {PLACES})"))
+
+    ident: exp.Expr = c.cell_cols[c.layout.id].sql.copy() if c.layout.id else exp.Null()
+    if row_column is not None:
+        row = exp.Cast(this=_col(row_column), to=exp.DataType.build("VARCHAR"))
+        ident = exp.func("COALESCE", ident, row)
+    assert c.total is not None
+    eligible: exp.Expr = c.eligible.sql.copy()
+    if text:
+        eligible = _case([(eligible, _s("true"))], _s("false"))
+    reached = c.reached.sql
+    level_whens = [
+        (exp.EQ(this=reached.copy(), expression=_lit(k)), lv) for k, lv in enumerate(plan.levels)
+    ]
+    not_eligible = exp.Not(this=_paren(c.eligible.sql.copy()))
+    level = _case([(not_eligible.copy(), exp.Null())] + [(w, _s(lv.name)) for w, lv in level_whens])
+    label = _case(
+        [(not_eligible.copy(), exp.Null())] + [(w, _s(lv.label)) for w, lv in level_whens]
+    )
+    nexts = [
+        (exp.EQ(this=reached.copy(), expression=_lit(k - 1)), lv)
+        for k, lv in enumerate(plan.levels)
+    ]
+    next_level = _case([(not_eligible.copy(), exp.Null())] + [(w, _s(lv.name)) for w, lv in nexts])
+    needs_whens: list[tuple[exp.Expr, exp.Expr]] = [(not_eligible.copy(), exp.Null())]
+    for w, lv in nexts:
+        if lv.min_total is not None:
+            gap = exp.Sub(this=_lit(_units(lv.min_total)), expression=c.total.sql.copy())
+            positive = _case([(exp.GT(this=gap.copy(), expression=_lit(0)), gap)], _lit(0))
+            needs_whens.append((w, number(positive)))
+    columns: list[exp.Expr] = [
+        exp.alias_(ident, "id", quoted=True),
+        exp.alias_(_case([(python.copy(), reasons)]), "error", quoted=True),
+        exp.alias_(out(eligible), "eligible", quoted=True),
+        exp.alias_(out(number(c.total.sql)), "total", quoted=True),
+        exp.alias_(out(level), "level", quoted=True),
+        exp.alias_(out(label), "level_label", quoted=True),
+        exp.alias_(out(next_level), "next_level", quoted=True),
+        exp.alias_(out(_case(needs_whens)), "next_level_needs", quoted=True),
+    ]
+    for item in plan.items:
+        columns.append(exp.alias_(out(number(c.items[item.id].sql)), item.id, quoted=True))
+    for v in plan.values:
+        columns.append(exp.alias_(out(number(c.values[v.name].sql)), v.name, quoted=True))
+    if explain:
+        for item_id, own in c.forced.items():
+            columns.append(exp.alias_(out(own.sql.copy()), status_column(item_id), quoted=True))
+        for item_id, band in c.bands.items():
+            columns.append(exp.alias_(out(band.sql.copy()), band_column(item_id), quoted=True))
+        for item_id, (s, f) in c.finding_cols.items():
+            for col, name in zip((s, f), finding_columns(item_id), strict=True):
+                columns.append(exp.alias_(out(col.sql.copy()), name, quoted=True))
+    columns.append(exp.alias_(python.copy(), "_python", quoted=True))
+    if row_column is not None:
+        columns.append(exp.alias_(_col(row_column), row_column, quoted=True))
+
+    query = exp.select(exp.Star()).from_(exp.to_table(table, quoted=True))
+    ctes: list[tuple[str, exp.Select]] = [("l0", query)]
+    for k in range(1, last + 1):
+        cols = [exp.alias_(e, name, quoted=True) for name, e in c.layers[k]]
+        ctes.append((f"l{k}", exp.select(exp.Star(), *cols).from_(f"l{k - 1}")))
+    select = exp.select(*columns).from_(f"l{last}")
+    for name, cte in ctes:
+        select = select.with_(name, as_=cte)
+    return Query(
+        select, tuple(i.id for i in plan.items), tuple(v.name for v in plan.values), explain
+    )

@@ -132,12 +132,12 @@ def test_batch_csv_bad_row_does_not_stop_the_batch(
     code, out, err = run(capsys, "eval", str(SCHEME_249), str(path))
     lines = out.splitlines()
     assert code == 1
-    assert lines[0] == "id,eligible,total,level,error,5.1,5.2,5.3,5.4,5.5,5.6"
-    assert lines[1] == "a,true,1000,five_star,,50,50,100,300,210,290"
+    assert lines[0] == "id,eligible,total,level,level_label,error,5.1,5.2,5.3,5.4,5.5,5.6"
+    assert lines[1] == "a,true,1000,five_star,五星级,,50,50,100,300,210,290"
     assert lines[2].startswith(
-        "b,,,,\"input 'customer_satisfaction_rate' (顾客满意率) is a percentage"
+        "b,,,,,\"input 'customer_satisfaction_rate' (顾客满意率) is a percentage"
     )
-    assert lines[3] == "c,true,835,four_star,,50,50,100,150,210,275"
+    assert lines[3] == "c,true,835,four_star,四星级,,50,50,100,150,210,275"
     assert err == "evaluated 3 rows: 2 ok, 1 failed\n"
 
 

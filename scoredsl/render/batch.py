@@ -33,7 +33,7 @@ class BatchWriter:
         self.top = [i.id for i in plan.top_items]
         self.csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self.csv is not None and header:
-            self.csv.writerow(["id", "eligible", "total", "level", "error", *self.top])
+            self.csv.writerow(["id", "eligible", "total", "level", "level_label", "error", *self.top])
 
     def row(self, ident: str, raw: Any) -> str | None:
         """Write one row; return its error message, if any."""
@@ -50,7 +50,8 @@ class BatchWriter:
             scores = result.scores
             self.csv.writerow([
                 ident, "true" if result.eligible else "false", number(result.total),
-                result.level or "", "", *(number(scores[t]) for t in self.top),
+                result.level or "", result.level_label or "", "",
+                *(number(scores[t]) for t in self.top),
             ])  # fmt: skip
         else:
             doc = result.to_dict()
@@ -60,7 +61,7 @@ class BatchWriter:
 
     def _error(self, ident: str, message: str) -> str:
         if self.csv is not None:
-            self.csv.writerow([ident, "", "", "", message, *([""] * len(self.top))])
+            self.csv.writerow([ident, "", "", "", "", message, *([""] * len(self.top))])
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message

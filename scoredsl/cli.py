@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check .score files or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument(
+        "--verbose", action="store_true", help="show each acknowledged note in full (text)"
+    )
 
     c = sub.add_parser("fmt", help="lay .score files out canonically, comments kept")
     c.add_argument("paths", nargs="+", metavar="PATH")
@@ -282,8 +285,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return USAGE
     diagnostics: list[Diagnostic] = []
     files = list(scheme_files(args.paths))
+    shown: list[Diagnostic | str] = []
     for path in files:
-        diagnostics += load(path).diagnostics
+        found = load(path).diagnostics
+        diagnostics += found
+        notes = [d for d in found if d.acknowledged is not None and not args.verbose]
+        shown += [d for d in found if d.acknowledged is None or args.verbose]
+        if notes:
+            shown.append(_acknowledged_line(path, notes))
     errors, warnings = summary(diagnostics)
     if args.format == "json":
         doc = {
@@ -293,14 +302,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        for d in diagnostics:
-            print(render_text(d), end="\n\n")
+        for d in shown:
+            if isinstance(d, str):
+                print(d)
+            else:
+                print(render_text(d), end="\n\n")
         notes = sum(1 for d in diagnostics if d.acknowledged is not None)
         print(
             f"checked {len(files)} file(s): {errors} error(s), {warnings} warning(s), "
             f"{notes} acknowledged"
         )
     return INPUT_ERROR if errors else OK
+
+
+def _acknowledged_line(path: Path, notes: Sequence[Diagnostic]) -> str:
+    """One line for a file's acknowledged notes: `file: 3 acknowledged (band-overlap, ...)`."""
+    codes: dict[str, int] = {}
+    for d in notes:
+        codes[d.code] = codes.get(d.code, 0) + 1
+    listed = ", ".join(c + (f" x{k}" if k > 1 else "") for c, k in sorted(codes.items()))
+    return f"{path}: {len(notes)} acknowledged ({listed}); --verbose shows them"
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

@@ -27,6 +27,24 @@ def test_check_standards_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert "0 error(s)" in out
 
 
+def test_check_summarises_acknowledged_notes_one_line_per_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "check", str(STANDARDS))
+    assert code == 0
+    assert out.splitlines() == [
+        f"{STANDARDS / 'cc-cmm-star-rating.score'}: 1 acknowledged (band-gap); "
+        "--verbose shows them",
+        f"{STANDARDS / 'cmm-525-0006.score'}: 4 acknowledged (band-overlap x2, weights-sum x2); "
+        "--verbose shows them",
+        f"{STANDARDS / 't-ccua-operation-capability.score'}: 1 acknowledged (level-overlap); "
+        "--verbose shows them",
+        "checked 5 file(s): 0 error(s), 0 warning(s), 6 acknowledged",
+    ]
+    code, out, _ = run(capsys, "check", "--verbose", str(STANDARDS))
+    assert out.count("acknowledged[") == 6 and "--verbose shows them" not in out
+
+
 def test_check_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "no/such/file.score")
     assert (code, err) == (2, "scoredsl: no such file or directory: no/such/file.score\n")

@@ -22,6 +22,8 @@ from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.exactjson import number
 from scoredsl.plan import Plan
 
+CSV_COLUMNS = ("id", "eligible", "total", "level", "level_label", "error")
+
 
 class BatchWriter:
     """Evaluates and writes rows one at a time: memory does not grow with the row count."""
@@ -33,7 +35,7 @@ class BatchWriter:
         self.top = [i.id for i in plan.top_items]
         self.csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self.csv is not None and header:
-            self.csv.writerow(["id", "eligible", "total", "level", "level_label", "error", *self.top])
+            self.csv.writerow([*CSV_COLUMNS, *self.top])
 
     def row(self, ident: str, raw: Any) -> str | None:
         """Write one row; return its error message, if any."""

@@ -289,10 +289,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in files:
         found = load(path).diagnostics
         diagnostics += found
-        notes = [d for d in found if d.acknowledged is not None and not args.verbose]
+        quiet = [d for d in found if d.acknowledged is not None and not args.verbose]
         shown += [d for d in found if d.acknowledged is None or args.verbose]
-        if notes:
-            shown.append(_acknowledged_line(path, notes))
+        if quiet:
+            shown.append(_acknowledged_line(path, quiet))
     errors, warnings = summary(diagnostics)
     if args.format == "json":
         doc = {

@@ -79,6 +79,27 @@ def _jsonl(path: Path, handle: IO[str]) -> Iterator[Row]:
         yield (str(ident) if ident is not None else str(number)), raw
 
 
+SAMPLES, PROBLEMS = ".samples", ".problems"  # findings columns: 5.4.3.2.samples
+
+
+def csv_columns(plan: Plan) -> list[str]:
+    """The CSV batch layout: id, scheme, inputs, judged items, findings, severe."""
+    judged = [i.id for i in plan.items if i.kind == "judged"]
+    findings = (
+        [i + suffix for i in judged for suffix in (SAMPLES, PROBLEMS)] if plan.findings else []
+    )
+    severe = ["severe"] if plan.severe_depth is not None else []
+    return ["id", "scheme", *(i.name for i in plan.inputs), *judged, *findings, *severe]
+
+
+def _finding_column(name: str, items: set[str]) -> tuple[str, str] | None:
+    """`5.4.3.2.samples` -> ("5.4.3.2", "samples"), when the part before is an item id or label."""
+    for suffix in (SAMPLES, PROBLEMS):
+        if name.endswith(suffix) and name[: -len(suffix)] in items:
+            return name[: -len(suffix)], suffix[1:]
+    return None
+
+
 def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
     reader = csv.reader(handle)
     header = next(reader, None)
@@ -86,10 +107,9 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     inputs = {i.name for i in plan.inputs}
-    items = {i.id for i in plan.items}
-    labels = {i.label for i in plan.items}
-    unknown = [h for h in header if h not in inputs and h not in items and h not in labels
-               and h not in ("id", "severe", "scheme")]  # fmt: skip
+    items = {i.id for i in plan.items} | {i.label for i in plan.items}
+    known = inputs | items | {"id", "severe", "scheme"}
+    unknown = [h for h in header if h not in known and _finding_column(h, items) is None]
     for number, row in enumerate(reader, 2):
         ident = str(number)
         if unknown:
@@ -104,6 +124,7 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
             )
             continue
         raw: dict[str, Any] = {"inputs": {}, "scores": {}}
+        findings: dict[str, dict[str, str]] = {}
         for name, cell in zip(header, row, strict=True):
             cell = cell.strip()
             if name == "id":
@@ -114,6 +135,12 @@ def _csv(path: Path, handle: IO[str], plan: Plan) -> Iterator[Row]:
                 raw["scheme"] = cell or None
             elif name in inputs:
                 raw["inputs"][name] = cell
-            else:
+            elif name in items:
                 raw["scores"][name] = cell
+            else:
+                item, part = _finding_column(name, items) or ("", "")
+                findings.setdefault(item, {})[part] = cell
+        given = {k: v for k, v in findings.items() if any(v.values())}
+        if given:
+            raw["findings"] = {k: {"samples": "", "problems": "", **v} for k, v in given.items()}
         yield ident, raw

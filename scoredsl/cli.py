@@ -10,11 +10,12 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from scoredsl import __version__, exactjson
-from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl.batch import BATCH, SINGLE, ReadError, Row, csv_columns, read_batch, read_single
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
@@ -63,12 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scheme", metavar="SCHEME")
     c.add_argument("--format", choices=("text", "json"), default="text")
 
-    c = sub.add_parser("template", help="print a YAML data file to fill in")
+    c = sub.add_parser("template", help="a data file to fill in: YAML, a CSV header or Excel")
     c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("--format", choices=("yaml", "csv", "xlsx"), default="yaml")
+    c.add_argument(
+        "--batch", action="store_true", help="xlsx: one row per assessment (CSV always is)"
+    )
+    c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
     c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
-    c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
+    c.add_argument(
+        "data", metavar="DATA", help=".yaml/.yml/.json (one), .jsonl/.csv (batch) or .xlsx (either)"
+    )
     c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
     c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
@@ -200,7 +208,19 @@ def cmd_inputs(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    sys.stdout.write(template_yaml(_plan(args.scheme)))
+    plan = _plan(args.scheme)
+    if args.format == "yaml":
+        _write(template_yaml(plan), args.output)
+    elif args.format == "csv":
+        _write(",".join(csv_columns(plan)) + "\n", args.output)
+    elif not args.output:
+        print("scoredsl: --format xlsx writes a workbook: give -o FILE.xlsx", file=sys.stderr)
+        return USAGE
+    else:
+        from scoredsl.xlsx import write_template  # openpyxl loads only when asked for
+
+        write_template(plan, Path(args.output), args.batch, args.scheme)
+        print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
     return OK
 
 
@@ -218,13 +238,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     suffix = data.suffix.lower()
     if suffix in BATCH:
         return _eval_batch(plan, data, args)
+    if suffix == ".xlsx":
+        return _eval_workbook(plan, data, args)
     if suffix not in SINGLE:
         print(
-            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr
+            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl, .csv or .xlsx",
+            file=sys.stderr,
         )
         return USAGE
     try:
         raw = read_single(data)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_workbook(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+    from scoredsl import xlsx  # openpyxl loads only when asked for
+
+    try:
+        book, form = xlsx.open_workbook(plan, data)
+        if form == "batch":
+            return _eval_batch(plan, data, args, xlsx.read_batch_form(plan, book))
+        raw = xlsx.read_single_form(plan, book)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except DataError as exc:
+        for problem in exc.problems:
+            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
+    try:
         result = evaluate(plan, read_assessment(plan, raw))
     except ReadError as exc:
         print(f"error[data]: {exc}", file=sys.stderr)
@@ -250,7 +300,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return OK
 
 
-def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+def _eval_batch(
+    plan: Plan, data: Path, args: argparse.Namespace, rows: Iterable[Row] | None = None
+) -> int:
     fmt = args.format or "csv"
     if fmt not in ("csv", "jsonl"):
         print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
@@ -262,15 +314,18 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
             print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
 
     try:
-        with data.open(encoding="utf-8-sig", newline="") as handle:
-            rows, failed = write_batch(
-                plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
-            )
+        if rows is not None:
+            total, failed = write_batch(plan, rows, out, fmt, args.jobs, progress)
+        else:
+            with data.open(encoding="utf-8-sig", newline="") as handle:
+                total, failed = write_batch(
+                    plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
+                )
     finally:
         if args.output:
             out.close()
     if not args.quiet:
-        print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
+        print(f"evaluated {total} rows: {total - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK
 
 

@@ -98,6 +98,9 @@ class Builder(Transformer[Token, n.Scheme]):
         mode = str(children[1]) if len(children) > 1 else "half-up"
         return self._meta("rounding", meta, f"{children[0]} {mode}")
 
+    def tiers(self, meta: LarkMeta, children: list[Any]) -> n.Tiers:
+        return n.Tiers(tuple(self._strings(children)), self._span(meta))
+
     def en(self, meta: LarkMeta, children: list[Any]) -> n.English:
         return n.English(unquote(children[0]), self._span(meta))
 

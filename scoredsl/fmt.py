@@ -210,6 +210,9 @@ class _Printer:
         value = quote(m.value) if m.key in ("source", "version") else m.value
         yield _Line(d, f"{m.key} {value}", m.span.start)
 
+    def stmt_Tiers(self, t: n.Tiers, d: int) -> Iterator[_Line]:
+        yield _Line(d, " ".join(["tiers", *map(quote, t.names)]), t.span.start)
+
     def stmt_English(self, e: n.English, d: int) -> Iterator[_Line]:
         yield _Line(d, f"en {quote(e.label)}", e.span.start)
 

@@ -398,9 +398,18 @@ class Meta:
     span: Span = _span()
 
 
+@attrs.frozen
+class Tiers:
+    """``tiers "能力域" "能力项"``: the standard's own names for items at depth 1, 2, ..."""
+
+    names: tuple[str, ...]
+    span: Span = _span()
+
+
 SchemeStmt = Union[
-    Meta, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example, Accept, English
-]
+    Meta, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example, Accept, English,
+    Tiers,
+]  # fmt: skip
 
 
 @attrs.frozen

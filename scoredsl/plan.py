@@ -149,6 +149,7 @@ class Plan:
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     acknowledged: tuple[Acknowledged, ...] = ()
+    tiers: tuple[str, ...] = ()  # the standard's names for items at depth 1, 2, ...: 能力域
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -282,6 +283,7 @@ def _decode_plan(d: dict[str, Any]) -> Plan:
             Acknowledged(a["code"], a["message"], a["reason"], int(a["line"]))
             for a in d["acknowledged"]
         ),
+        tiers=tuple(d.get("tiers", ())),
     )  # fmt: skip
 
 
@@ -476,6 +478,7 @@ def lower(scheme: n.Scheme) -> Plan:
         severe_depth=severe[-1].depth if severe else None,
         findings=bool(findings),
         rules=tuple(t for t in [r.text for r in severe] + [r.text for r in findings] if t),
+        tiers=next((t.names for t in reversed(scheme.body) if isinstance(t, n.Tiers)), ()),
     )
     return with_hash(plan)
 

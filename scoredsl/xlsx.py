@@ -406,28 +406,33 @@ def _bounds(inp: Input) -> tuple[Decimal | None, Decimal | None]:
 # ---- reading ------------------------------------------------------------------------------
 
 _FIFTEEN = Context(prec=15)
+_LARGEST = Decimal("1E+15")
 
 
 def cell_number(value: Any) -> Decimal | None:
-    """A cell's number as Excel shows it: 15 significant digits, no binary residue."""
+    """A cell's number as Excel shows it: 15 significant digits, no binary residue.
+
+    None for what is not a number, and for magnitudes of 10^15 and more (beyond the digits
+    Excel keeps, and no score, count or rate of a scheme).
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        exact = _FIFTEEN.create_decimal(repr(value))
-        if not exact.is_finite():
-            return None
-        return (
-            exact.quantize(Decimal(1)) if exact == exact.to_integral_value() else exact.normalize()
-        )
-    if isinstance(value, str):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = _FIFTEEN.create_decimal(repr(value))
+    elif isinstance(value, str):
         try:
-            text = Decimal(value.strip())
+            number = Decimal(value.strip())
         except InvalidOperation:
             return None
-        return text if text.is_finite() else None
-    return None
+    else:
+        return None
+    if not number.is_finite() or abs(number) >= _LARGEST:
+        return None
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize() if isinstance(value, float) else number
 
 
 def _shown(value: Any) -> str:
@@ -500,15 +505,20 @@ def _named(text: str, keys: Mapping[str, str]) -> str | None:
 
 
 def _input_cell(inp: Input, value: Any, coordinate: str, cells: _Cells) -> Any:
-    """The raw value of an input cell for read_assessment, or None (blank or reported)."""
+    """The value of an input cell for read_assessment, or None (blank or reported)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     raw: Any = value
     if not isinstance(value, (bool, str)):
         raw = cell_number(value)
         if raw is None:
-            cells.add(coordinate, f"input '{inp.name}' cannot be {_shown(value)}", inp.name)
+            what = f"input '{inp.name}'" + (f" ({inp.label})" if inp.label else "")
+            want = {"bool": "是 or 否", "percent": "a percentage like 96.5%"}.get(inp.type)
+            message = f"{what} must be {want or 'a number'}, not {_shown(value)}"
+            cells.add(coordinate, message, inp.name)
             return None
+        if inp.type == "bool":
+            raw = number(raw)  # 1 and 0 read as the text "1" and "0"
     try:
         return coerce_input(inp, raw)
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -145,6 +146,30 @@ def test_every_problem_names_its_sheet_and_cell(
         f"error[data]: {path}: 评分!H{row}: findings: 5.4.3.2 (设备设施管理): "
         "30 problems is more than the 20 samples",
         f"5 error(s) in {path}",
+    ]
+
+
+def test_odd_cell_values_are_named_not_crashed_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _template(capsys, tmp_path)
+    _fill_single(path, _example())
+    book = load_workbook(path)
+    sheet = book["评分"]
+    sheet["G4"] = datetime.datetime(2020, 1, 1)  # a date typed into a percent cell
+    sheet["G6"] = 1e308  # beyond the 15 digits Excel keeps
+    sheet["G12"] = 1  # a yes/no input given 1: read as yes
+    sheet["G19"] = True  # a score given TRUE
+    book.save(path)
+    code, _, err = run(capsys, "eval", str(SCHEME_249), str(path))
+    assert code == 1
+    assert err.splitlines() == [
+        f"error[data]: {path}: 评分!G4: input 'customer_satisfaction_rate' (顾客满意率) must be "
+        "a percentage like 96.5%, not '2020-01-01 00:00:00'",
+        f"error[data]: {path}: 评分!G6: input 'complaint_rate' (顾客投诉率) must be a percentage "
+        "like 96.5%, not '1e+308'",
+        f"error[data]: {path}: 评分!G19: 5.1.1 (明确目标) must be a number, not 'True'",
+        f"3 error(s) in {path}",
     ]
 
 

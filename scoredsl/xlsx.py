@@ -642,6 +642,32 @@ def _meta(book: Any) -> dict[str, Any]:
     return {str(r[0]): r[1] for r in book[META].iter_rows(values_only=True) if r and r[0]}
 
 
+@attrs.frozen
+class _Column:
+    """What one column of the batch form holds: its kind and its input or item."""
+
+    kind: str  # id | scheme | severe | input | score | samples | problems
+    input: Input | None = None
+    item: Item | None = None
+
+
+def _columns(plan: Plan, names: list[str]) -> list[_Column]:
+    inputs = {i.name: i for i in plan.inputs}
+    ids = {i.id for i in plan.items}
+    columns = []
+    for name in names:
+        if name in ("id", "scheme", "severe"):
+            columns.append(_Column(name))
+        elif name in inputs:
+            columns.append(_Column("input", input=inputs[name]))
+        elif name in ids:
+            columns.append(_Column("score", item=plan.item(name)))
+        else:
+            item_id, part = name.rsplit(".", 1)
+            columns.append(_Column(part, item=plan.item(item_id)))
+    return columns
+
+
 def read_batch_form(plan: Plan, book: Any) -> Iterator[Row]:
     """One raw assessment per filled row (from row 3), or the ReadError naming its cells."""
     sheet = book[_meta(book)["sheet"]]
@@ -650,44 +676,46 @@ def read_batch_form(plan: Plan, book: Any) -> Iterator[Row]:
     if header[: len(expected)] != expected:
         yield "1", ReadError(f"{sheet.title}!1: the column names were changed; make a new template")
         return
+    columns = _columns(plan, expected)
     for cells_of_row in sheet.iter_rows(min_row=3, max_col=len(expected)):
         values = [c.value for c in cells_of_row]
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
-        row = cells_of_row[0].row
-        yield _batch_row(plan, sheet.title, expected, cells_of_row, row)
+        yield _batch_row(plan, sheet.title, columns, cells_of_row)
 
 
-def _batch_row(plan: Plan, title: str, names: list[str], row_cells: Any, row: int) -> Row:
-    inputs = {i.name: i for i in plan.inputs}
+def _text(value: Any) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def _batch_row(plan: Plan, title: str, columns: list[_Column], row_cells: Any) -> Row:
     cells = _Cells(title)
-    ident = str(row)
+    ident = str(row_cells[0].row)
     raw: dict[str, Any] = {"inputs": {}, "scores": {}}
     findings: dict[str, dict[str, int | None]] = {}
-    for name, cell in zip(names, row_cells, strict=True):
+    for column, cell in zip(columns, row_cells, strict=True):
         value, coordinate = cell.value, cell.coordinate
-        if name == "id":
-            if value is not None and str(value).strip():
-                ident = str(cell_number(value) if isinstance(value, float) else value).strip()
+        if column.kind == "id":
+            number_id = cell_number(value) if isinstance(value, float) else None
+            ident = _text(number_id if number_id is not None else value) or ident
             raw["id"] = ident
-        elif name == "scheme":
-            raw["scheme"] = str(value).strip() if value is not None and str(value).strip() else None
-        elif name == "severe":
+        elif column.kind == "scheme":
+            raw["scheme"] = _text(value)
+        elif column.kind == "severe":
             raw["severe"] = [s.strip() for s in str(value or "").split(";") if s.strip()]
-        elif name in inputs:
+        elif column.input is not None:
+            name = column.input.name
             cells.where.setdefault(name, coordinate)
-            raw["inputs"][name] = _input_cell(inputs[name], value, coordinate, cells)
-        elif name.endswith((SAMPLES, PROBLEMS)) and name not in {i.id for i in plan.items}:
-            part = "samples" if name.endswith(SAMPLES) else "problems"
-            item = plan.item(name[: -len(part) - 1])
+            raw["inputs"][name] = _input_cell(column.input, value, coordinate, cells)
+        elif column.item is not None and column.kind == "score":
+            cells.where.setdefault(column.item.id, coordinate)
+            raw["scores"][column.item.id] = _score_cell(column.item, value, coordinate, cells)
+        elif column.item is not None:
+            item, part = column.item, column.kind
             cells.where.setdefault(f"{item.id}.{part}", coordinate)
-            findings.setdefault(item.id, {})[part] = _count_cell(
-                item, part, value, coordinate, cells
-            )
-        else:
-            item = plan.item(name)
-            cells.where.setdefault(item.id, coordinate)
-            raw["scores"][item.id] = _score_cell(item, value, coordinate, cells)
+            count = _count_cell(item, part, value, coordinate, cells)
+            findings.setdefault(item.id, {})[part] = count
     given = {k: v for k, v in findings.items() if any(x is not None for x in v.values())}
     if given:
         raw["findings"] = {

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 pytest.importorskip("pygls", reason="the language server needs the lsp extra (pygls)")
 
@@ -21,6 +22,7 @@ from scoredsl.lsp.positions import UTF8, UTF16, Positions
 from scoredsl.lsp.symbols import Index, keywords
 from scoredsl.source import Source, Span
 from tests.lsp_client import Client
+from tests.strategies import GenScheme, broken
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -418,3 +420,36 @@ def test_spans_of_another_source_are_never_under_the_cursor() -> None:
     found = index.at(offset)
     assert found is not None
     assert found.span == Span(loaded.source, offset, offset + len("business_registered"))
+
+
+@settings(max_examples=40)
+@given(broken())
+def test_acknowledging_every_error_leaves_none_and_no_unused_accept(
+    case: tuple[GenScheme, str],
+) -> None:
+    gen, code = case
+    text = gen.text()
+    for _ in range(10):
+        loaded = load_text(text, "gen.score")
+        assert loaded.scheme is not None, text
+        errors = [d for d in loaded.diagnostics if d.is_error]
+        if not errors:
+            break
+        edit = acknowledge(Index(loaded.scheme, loaded.source).scope, errors[0])
+        assert edit is not None, errors[0]
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    assert not [d for d in loaded.diagnostics if d.is_error], text
+    assert code in {d.code for d in loaded.diagnostics if d.acknowledged is not None}
+    assert "unused-accept" not in {d.code for d in loaded.diagnostics}, text
+
+
+@pytest.mark.parametrize("path", sorted(STANDARDS.glob("*.score")), ids=lambda p: p.stem)
+def test_every_name_in_the_shipped_schemes_has_a_hover_and_a_declaration(path: Path) -> None:
+    loaded = load_text(path.read_text("utf-8"), path)
+    assert loaded.scheme is not None
+    index = Index(loaded.scheme, loaded.source)
+    for found in index.occurrences:
+        if found.symbol.key == "total":  # the total, in gates and levels: not a name
+            continue
+        assert index.hover(found.symbol), found
+        assert index.declaration(found.symbol) is not None, found

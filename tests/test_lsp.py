@@ -114,6 +114,34 @@ def test_band_gap_at_the_range_check_reports(client: Client) -> None:
     assert gap["message"].split("\n")[0] == expected["message"]
 
 
+_CHECKED = sorted([*BAD.glob("*.score"), *STANDARDS.glob("*.score")])
+_SEVERITY = {"error": 1, "warning": 2, "note": 3}
+
+
+def test_every_fixture_and_shipped_scheme_gets_what_check_reports(client: Client) -> None:
+    checked = subprocess.run(
+        [sys.executable, "-m", "scoredsl", "check", "--format", "json", *map(str, _CHECKED)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    expected: dict[str, list[tuple[Any, ...]]] = {str(p): [] for p in _CHECKED}
+    for d in json.loads(checked.stdout)["diagnostics"]:
+        where = _range(d["line"] - 1, d["column"] - 1, d["end_column"] - 1, d["end_line"] - 1)
+        severity = 3 if d["acknowledged"] else _SEVERITY[d["severity"]]
+        expected[d["file"]].append((d["code"], severity, d["message"], d["hints"], where))
+    assert sum(map(len, expected.values())) > len(_CHECKED)
+    for path in _CHECKED:
+        got = []
+        for d in _open(client, path):
+            message, *rest = d["message"].split("\n")
+            hints = [h.removeprefix("help: ").replace("accepted: ", "acknowledged: ") for h in rest]
+            got.append((d["code"], d["severity"], message, hints, d["range"]))
+        assert got == expected[str(path)], path.name
+
+
 _WIDE = (
     (BAD / "band_gap.score")
     .read_text("utf-8")

@@ -84,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
-    sub.add_parser("lsp", help="run the language server on stdin/stdout (scoredsl[lsp])")
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (scoredsl[lsp])",
+        description="The scoredsl language server (LSP over stdio) for editors; "
+        "see editors/vscode/README.md. Needs the lsp extra: pip install 'scoredsl[lsp]'.",
+    )
     return p
 
 

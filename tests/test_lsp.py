@@ -352,6 +352,19 @@ def test_completion_lists_inputs_items_levels_and_keywords(client: Client) -> No
         assert labels[keyword]["kind"] == 14  # Keyword
 
 
+def test_while_a_syntax_error_is_fixed_completion_keeps_the_last_good_names(
+    client: Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "typing.score"
+    text = (BAD / "band_gap.score").read_text("utf-8")
+    _open(client, path, text)
+    typing = text.replace("  levels {", '  item 5.5 "新" ->\n  levels {')
+    [syntax] = client.change(_uri(path), typing, 2)["diagnostics"]
+    assert syntax["code"] == "syntax"
+    found = client.request("textDocument/completion", _at(path, 28, 12))
+    assert "answer_rate" in {c["label"] for c in found["items"]}
+
+
 def _actions(client: Client, path: Path, diagnostic: dict[str, Any]) -> list[dict[str, Any]]:
     actions: list[dict[str, Any]] = client.request(
         "textDocument/codeAction",

@@ -82,14 +82,11 @@ class ScoreServer(LanguageServer):
     def analyse(self, uri: str) -> Analysis:
         text = self.workspace.get_text_document(uri).source
         loaded = load_text(text, to_fs_path(uri) or uri)
-        previous = self.analyses.get(uri)
-        index = (
-            Index(loaded.scheme, loaded.source)
-            if loaded.scheme is not None
-            else previous.index
-            if previous
-            else None
-        )
+        if loaded.scheme is not None:
+            index: Index | None = Index(loaded.scheme, loaded.source)
+        else:  # while a syntax error is being fixed, names come from the last good parse
+            previous = self.analyses.get(uri)
+            index = previous.index if previous else None
         analysis = Analysis(uri, loaded, index, loaded.diagnostics + _parent_diagnostics(loaded))
         self.analyses[uri] = analysis
         return analysis

@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("md", "html"), default="md")
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (scoredsl[lsp])",
+        description="The scoredsl language server (LSP over stdio) for editors; "
+        "see editors/vscode/README.md. Needs the lsp extra: pip install 'scoredsl[lsp]'.",
+    )
     return p
 
 
@@ -103,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "template": cmd_template,
         "eval": cmd_eval,
         "docs": cmd_docs,
+        "lsp": cmd_lsp,
     }[args.command]
     try:
         with deep_nesting():
@@ -204,6 +212,21 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     _write(scheme_document(_plan(args.scheme), args.format, args.lang), args.output)
+    return OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from scoredsl.lsp.server import serve  # pygls is an optional extra
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and not str(exc.name).startswith("pygls."):
+            raise
+        print(
+            "scoredsl: the language server needs pygls: pip install 'scoredsl[lsp]'",
+            file=sys.stderr,
+        )
+        return USAGE
+    serve()
     return OK
 
 

@@ -46,6 +46,19 @@ def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
         return Loaded(source, None, [too_deep(source)])
 
 
+def load_text(text: str, path: str | Path) -> Loaded:
+    """Like `load`, for text not yet saved (an editor's buffer) that lives at `path`.
+
+    Only an `extends` parent is read from disk, relative to `path`.
+    """
+    source = Source(str(path), text)
+    try:
+        with deep_nesting():
+            return _load(source, Path(path), ())
+    except RecursionError:
+        return Loaded(source, None, [_too_deep(source)])
+
+
 def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
     scheme, diagnostics = parse_source(source)
     if scheme is None:

@@ -56,7 +56,7 @@ def load_text(text: str, path: str | Path) -> Loaded:
         with deep_nesting():
             return _load(source, Path(path), ())
     except RecursionError:
-        return Loaded(source, None, [_too_deep(source)])
+        return Loaded(source, None, [too_deep(source)])
 
 
 def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:

@@ -12,10 +12,10 @@ import re
 
 import attrs
 
-from scoredsl import fmt
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope
+from scoredsl import printer as fmt
 from scoredsl.diagnostics import Diagnostic
+from scoredsl.semantics import Scope
 from scoredsl.source import Source, Span
 
 _INDENT = "  "

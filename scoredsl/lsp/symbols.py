@@ -15,9 +15,9 @@ from pathlib import Path
 
 import attrs
 
-from scoredsl import fmt
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, fmt_number, sum_terms, walk_expr
+from scoredsl import printer as fmt
+from scoredsl.semantics import Scope, fmt_number, sum_terms, walk_expr
 from scoredsl.source import Source, Span
 from scoredsl.syntax import grammar_text
 

@@ -391,11 +391,30 @@ class Example:
 
 @attrs.frozen
 class Meta:
-    """``source "..."``, ``version "..."``, ``total 1000``, ``rounding 2 half-up``."""
+    """``source "..."``, ``version "..."``: texts about the scheme."""
 
     key: str
     value: str
     span: Span = _span()
+
+
+@attrs.frozen
+class Total:
+    """``total 1000``: the declared maximum."""
+
+    points: Decimal
+    span: Span = _span()
+    key = "total"
+
+
+@attrs.frozen
+class Rounding:
+    """``rounding 2 half-up``: computed and deducted scores and the total are rounded."""
+
+    places: int
+    mode: str
+    span: Span = _span()
+    key = "rounding"
 
 
 @attrs.frozen
@@ -404,11 +423,15 @@ class Tiers:
 
     names: tuple[str, ...]
     span: Span = _span()
+    key = "tiers"
 
+
+Setting = Union[Meta, Total, Rounding, Tiers]  # a child scheme's setting replaces its parent's
+SETTINGS = (Meta, Total, Rounding, Tiers)
 
 SchemeStmt = Union[
-    Meta, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example, Accept, English,
-    Tiers,
+    Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
+    Accept, English, Tiers,
 ]  # fmt: skip
 
 
@@ -423,6 +446,16 @@ class Scheme:
 
     def meta(self, key: str) -> Meta | None:
         found = [m for m in _only(self.body, Meta) if m.key == key]
+        return found[-1] if found else None
+
+    @property
+    def total(self) -> Total | None:
+        found = _only(self.body, Total)
+        return found[-1] if found else None
+
+    @property
+    def rounding(self) -> Rounding | None:
+        found = _only(self.body, Rounding)
         return found[-1] if found else None
 
     @property

@@ -249,7 +249,7 @@ def _type_word(inp: Input, words: Mapping[str, str]) -> str:
 
 
 def _range_text(inp: Input) -> str:
-    return ", ".join(b.text for b in inp.domain)
+    return ", ".join(inp.domain_text())
 
 
 def _write_single(plan: Plan, sheet: Worksheet, words: Mapping[str, str]) -> None:

@@ -225,6 +225,9 @@ def cmd_template(args: argparse.Namespace) -> int:
     elif not args.output:
         print("scoredsl: --format xlsx writes a workbook: give -o FILE.xlsx", file=sys.stderr)
         return USAGE
+    elif Path(args.output).resolve() == Path(args.scheme).resolve():
+        print(f"scoredsl: -o {args.output} would overwrite the scheme", file=sys.stderr)
+        return USAGE
     else:
         from scoredsl.xlsx import write_template  # openpyxl loads only when asked for
 

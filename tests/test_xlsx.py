@@ -316,3 +316,29 @@ def test_a_percent_cell_reads_back_the_decimal_that_was_typed(typed: Decimal) ->
 def test_cell_numbers_are_exact_decimals(stored: float, read: str) -> None:
     value = cell_number(stored)
     assert isinstance(value, Decimal) and str(value) == read
+
+
+def test_xlsx_template_needs_an_output_file_and_never_overwrites_the_scheme(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "template", str(SCHEME_249), "--format", "xlsx")
+    assert (code, out) == (2, "")
+    assert err == "scoredsl: --format xlsx writes a workbook: give -o FILE.xlsx\n"
+    scheme = tmp_path / "s.score"
+    scheme.write_text(SCHEME_249.read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run(capsys, "template", str(scheme), "--format", "xlsx", "-o", str(scheme))
+    assert (code, err) == (2, f"scoredsl: -o {scheme} would overwrite the scheme\n")
+    assert scheme.read_text(encoding="utf-8") == SCHEME_249.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["s.score"]  # no partial file left
+
+
+def test_csv_template_is_the_batch_header(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "h.csv"
+    code, out, _ = run(capsys, "template", str(SCHEME_249), "--format", "csv", "-o", str(out_file))
+    header = out_file.read_text(encoding="utf-8")
+    assert (code, out) == (0, "")
+    names = header.strip().split(",")
+    assert len(names) == 2 + 15 + 52 + 2 * 52 + 1
+    assert names.index("5.1.1") == 17 and names.index("5.1.1.samples") == 69

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from scoredsl.batch import read_single
 from scoredsl.cli import main
+from scoredsl.loader import compile_path
 from scoredsl.xlsx import cell_number
 from tests.conftest import SCHEME_249, STANDARDS
 
@@ -80,6 +81,31 @@ def test_single_workbook_round_trip_equals_the_yaml_example(
     code, out, err = run(capsys, "eval", str(SCHEME_249), str(path), "--format", "json")
     assert (code, err) == (0, "")
     assert json.loads(out) == _expected_json(capsys)
+
+
+@pytest.mark.parametrize(
+    "example", sorted((STANDARDS / "examples").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_every_shipped_example_survives_the_workbook_round_trip(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, example: Path
+) -> None:
+    scheme = next(p for p in STANDARDS.glob("*.score") if example.stem.startswith(p.stem))
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    data = dict(read_single(example))
+    by_label = {i.label: i.id for i in plan.items}
+    data["scores"] = {
+        by_label.get(str(k), str(k)): v for k, v in (data.get("scores") or {}).items()
+    }
+    data["findings"] = {str(k): v for k, v in (data.get("findings") or {}).items()}
+    data["inputs"] = data.get("inputs") or {}
+    path = tmp_path / "t.xlsx"
+    assert run(capsys, "template", str(scheme), "--format", "xlsx", "-o", str(path))[0] == 0
+    _fill_single(path, data)
+    code, out, err = run(capsys, "eval", str(scheme), str(path), "--format", "json")
+    assert (code, err) == (0, "")
+    _, expected, _ = run(capsys, "eval", str(scheme), str(example), "--format", "json")
+    assert json.loads(out) == json.loads(expected)
 
 
 def test_single_template_locks_labels_and_validates_value_cells(

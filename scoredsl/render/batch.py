@@ -1,5 +1,8 @@
 """Batch output: one line per assessment, CSV (a summary row) or JSONL (the full result).
 
+CSV text cells (id, level, error) pass through `neutralise_cell` so that a spreadsheet
+never runs them as formulas; numbers the evaluator computed are written as they are.
+
 Rows are evaluated in chunks, on several processes when asked (`jobs`); chunks are
 written in input order and only a few are in flight at once, so memory does not grow with
 the row count.
@@ -20,6 +23,7 @@ from scoredsl.batch import ReadError
 from scoredsl.data import DataError, read_assessment
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.exactjson import number
+from scoredsl.output import neutralise_cell
 from scoredsl.plan import Plan
 
 
@@ -49,8 +53,9 @@ class BatchWriter:
         if self.csv is not None:
             scores = result.scores
             self.csv.writerow([
-                ident, "true" if result.eligible else "false", number(result.total),
-                result.level or "", "", *(number(scores[t]) for t in self.top),
+                neutralise_cell(ident), "true" if result.eligible else "false",
+                number(result.total), neutralise_cell(result.level or ""), "",
+                *(number(scores[t]) for t in self.top),
             ])  # fmt: skip
         else:
             doc = result.to_dict()
@@ -60,7 +65,8 @@ class BatchWriter:
 
     def _error(self, ident: str, message: str) -> str:
         if self.csv is not None:
-            self.csv.writerow([ident, "", "", "", message, *([""] * len(self.top))])
+            cells = [neutralise_cell(ident), neutralise_cell(message)]
+            self.csv.writerow([cells[0], "", "", "", cells[1], *([""] * len(self.top))])
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message

@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except BrokenPipeError:
         return _broken_pipe()
+    except KeyboardInterrupt:
+        print("scoredsl: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except OutputError as exc:
         print(f"scoredsl: {exc}", file=sys.stderr)
         return USAGE
@@ -279,20 +282,28 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
         print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
         return USAGE
 
-    def progress(rows: int, failed: int) -> None:
-        if not args.quiet:
-            print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+    done = [0, 0]  # rows, failed: written so far
 
-    with contextlib.ExitStack() as stack:
-        out = sys.stdout
-        if args.output:
-            out = stack.enter_context(
-                atomic_output(args.output, [args.scheme, args.data], newline="")
+    def progress(rows: int, failed: int) -> None:
+        if not args.quiet and rows // 10000 > done[0] // 10000:
+            print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+        done[:] = [rows, failed]
+
+    try:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout
+            if args.output:
+                out = stack.enter_context(
+                    atomic_output(args.output, [args.scheme, args.data], newline="")
+                )
+            handle = stack.enter_context(data.open(encoding="utf-8-sig", newline=""))
+            rows, failed = write_batch(
+                plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
             )
-        handle = stack.enter_context(data.open(encoding="utf-8-sig", newline=""))
-        rows, failed = write_batch(
-            plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
-        )
+    except KeyboardInterrupt:
+        where = f"; nothing written to {args.output}" if args.output else ""
+        print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
+        return INTERRUPTED
     if not args.quiet:
         print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK

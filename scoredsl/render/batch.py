@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -83,7 +84,10 @@ def write_batch(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
-    """Evaluate every row and write it; return (rows, failed rows)."""
+    """Evaluate every row and write it; return (rows, failed rows).
+
+    `progress(rows, failed)` is called after every chunk written.
+    """
     BatchWriter(plan, out, fmt)  # the header
     chunks = _chunks(rows)
     first = next(chunks, [])
@@ -97,8 +101,8 @@ def write_batch(
     total = failed = 0
     for text, count, errors in results:
         out.write(text)
-        before, total, failed = total, total + count, failed + errors
-        if progress is not None and total // 10000 > before // 10000:
+        total, failed = total + count, failed + errors
+        if progress is not None:
             progress(total, failed)
     return total, failed
 
@@ -120,6 +124,8 @@ _WORKER_PLAN: list[Plan] = []
 
 
 def _init_worker(plan: Plan) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_PLAN[:] = [plan]
 
 
@@ -130,12 +136,21 @@ def _worker(fmt: str, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
 def _parallel(
     plan: Plan, fmt: str, chunks: Iterator[list[tuple[str, Any]]], jobs: int
 ) -> Iterator[tuple[str, int, int]]:
-    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight."""
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
-        pending: deque[Future[tuple[str, int, int]]] = deque()
+    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight.
+
+    If the consumer stops (Ctrl-C, an error writing) the queued chunks are cancelled and the
+    pool is not waited for: a worker only finishes the chunk it holds.
+    """
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,))
+    pending: deque[Future[tuple[str, int, int]]] = deque()
+    try:
         for chunk in chunks:
             pending.append(pool.submit(_worker, fmt, chunk))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

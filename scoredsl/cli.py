@@ -235,6 +235,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
     data = Path(args.data)
+    if data.is_dir():
+        print(f"scoredsl: {args.data} is a directory; give a data file", file=sys.stderr)
+        return USAGE
     if not data.is_file():
         print(f"scoredsl: no such file: {args.data}", file=sys.stderr)
         return USAGE
@@ -296,10 +299,13 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
                 out = stack.enter_context(
                     atomic_output(args.output, [args.scheme, args.data], newline="")
                 )
-            handle = stack.enter_context(data.open(encoding="utf-8-sig", newline=""))
+            handle = stack.enter_context(data.open("rb"))  # decoded line by line
             rows, failed = write_batch(
                 plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
             )
+    except ReadError as exc:  # the file as a whole (no header, two columns for one value)
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
     except KeyboardInterrupt:
         where = f"; nothing written to {args.output}" if args.output else ""
         print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)

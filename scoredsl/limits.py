@@ -6,11 +6,13 @@ refused with a message naming the file, row, cell or key, never a traceback.
 
 from __future__ import annotations
 
-# ---- CSV --------------------------------------------------------------------------------
-# The csv module refuses a cell over 128 KiB by raising, which would end a batch. We raise
-# its limit to this and refuse, row by row, any cell longer than CELL_CHARS.
-CELL_CHARS = 1_048_576  # characters in one CSV cell (1 Mi)
-CSV_FIELD_LIMIT = CELL_CHARS + 1  # what csv.field_size_limit is set to while reading
+# ---- CSV and JSONL batches ---------------------------------------------------------------
+# A batch file is read line by line: a line over its limit is skipped to its end and fails
+# only its row. The csv module's own cell limit (128 KiB, which raises and would end the
+# batch) is raised to CSV_LINE_BYTES while reading; a cell over CELL_CHARS fails its row.
+CELL_CHARS = 65_536  # characters in one CSV cell
+CSV_LINE_BYTES = 16 * 1024 * 1024  # bytes in one physical line of a CSV file (16 MiB)
+JSON_LINE_BYTES = 16 * 1024 * 1024  # bytes in one line of a JSONL file (16 MiB)
 
 # ---- numbers in data ---------------------------------------------------------------------
 NUMBER_CHARS = 100  # characters of a number's text, sign, point and exponent included
@@ -21,7 +23,6 @@ YAML_NODES = 100_000  # nodes a YAML document may compose into, aliases expanded
 YAML_ALIASES = 1_000  # alias references (`*name`) in one YAML document
 DATA_NESTING = 100  # mappings and lists inside one another in a YAML or JSON document
 DATA_FILE_BYTES = 64 * 1024 * 1024  # one YAML or JSON assessment file (64 MiB)
-JSON_LINE_CHARS = CELL_CHARS * 8  # one JSONL line (8 Mi characters)
 
 # ---- extends ------------------------------------------------------------------------------
 EXTENDS_DEPTH = 32  # schemes in one extends chain

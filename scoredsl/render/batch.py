@@ -51,6 +51,8 @@ class BatchWriter:
             return self._error(ident, str(exc))
         except DataError as exc:
             return self._error(ident, "; ".join(exc.problems))
+        except Exception as exc:  # a bug must not end the batch or lose the other rows
+            return self._error(ident, internal_error(exc))
         if self.csv is not None:
             scores = result.scores
             self.csv.writerow([
@@ -73,6 +75,14 @@ class BatchWriter:
         return message
 
 
+def internal_error(exc: Exception) -> str:
+    """The error of a row that met a bug in scoredsl (code `internal`)."""
+    return (
+        f"internal: scoredsl failed on this row ({type(exc).__name__}: {exc}); "
+        "this is a bug, please report it with the row"
+    )
+
+
 CHUNK = 500  # rows a worker evaluates at a time
 
 
@@ -88,9 +98,9 @@ def write_batch(
 
     `progress(rows, failed)` is called after every chunk written.
     """
-    BatchWriter(plan, out, fmt)  # the header
     chunks = _chunks(rows)
-    first = next(chunks, [])
+    first = next(chunks, [])  # before the header: a file-level ReadError leaves no output
+    BatchWriter(plan, out, fmt)  # the header
     second = next(chunks, [])
     chunks = itertools.chain([first, second] if second else [first], chunks)
     results: Iterator[tuple[str, int, int]]

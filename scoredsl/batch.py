@@ -189,6 +189,17 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a number; write a number, or null for no value")
 
 
+_JSON_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
+def _constant_line(text: str) -> int:
+    """The line of the first NaN or Infinity outside a string (0 if none is found)."""
+    for match in _JSON_CONSTANT.finditer(text):
+        if not match.group().startswith('"'):
+            return text.count("\n", 0, match.start()) + 1
+    return 0  # pragma: no cover - only called after the decoder met one
+
+
 def _json(text: str) -> Any:
     """JSON with exact numbers; duplicate keys and NaN/Infinity refused (`_Refused`)."""
     try:
@@ -201,6 +212,8 @@ def _json(text: str) -> Any:
         )
     except _DuplicateKey as exc:
         raise _duplicate_in(text, exc.key) from None
+    except _Refused as exc:
+        raise _Refused(str(exc), _constant_line(text)) from None
     except RecursionError:
         raise _Refused(f"nested more than {DATA_NESTING} levels deep") from None
     if _depth(value) > DATA_NESTING:

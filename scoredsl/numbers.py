@@ -62,6 +62,8 @@ SHOWN_CHARS = 40  # characters of a refused value echoed in a message
 
 def shown(raw: object) -> str:
     """A refused value for a message: short, and why it is not a number when that helps."""
+    if raw is None or isinstance(raw, bool):
+        return {None: "null", True: "true", False: "false"}[raw]  # as YAML and JSON write them
     text = str(raw) if type(raw) is Decimal else repr(raw)
     if len(text) > SHOWN_CHARS:
         text = f"{text[: SHOWN_CHARS - 10]}...{text[-7:]} ({len(text)} characters)"

@@ -7,6 +7,7 @@ Batch cases run for every engine in `ENGINES` (an engine added later joins by na
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -20,11 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoredsl import exactjson
 from scoredsl.cli import main
+from scoredsl.data import read_assessment
+from scoredsl.evaluate import evaluate
+from scoredsl.exactjson import number
 from scoredsl.limits import CELL_CHARS, NUMBER_CHARS, NUMBER_EXPONENT, YAML_NODES
 from tests.conftest import ROOT, SCHEME_249, STANDARDS, full_marks
+from tests.strategies import BAD_NUMBER_CELLS, plan_assessments
 
 ENGINES = ["python"]
 
@@ -629,3 +636,75 @@ def test_extends_finds_a_base_on_scoredsl_path(
     assert (code, message.split(" (looked")[0]) == (1, "cannot find 't-ccsa-249-2019.score'")
     monkeypatch.setenv("SCOREDSL_PATH", str(STANDARDS))
     assert check(capsys, child / "promo.score") == (0, "")
+
+
+# ---- property: random batches with hostile rows mixed in -------------------------------------
+
+
+@st.composite
+def hostile_rows(draw: st.DrawFn, plan: Any) -> tuple[str, Any]:
+    """("good", assessment) or a bad row: ("cell", assessment, column, cell), ("utf8", a),
+    ("huge", a); or ("blank", None), a line that is no row."""
+    kind = draw(st.sampled_from(["good", "good", "good", "cell", "utf8", "huge", "blank"]))
+    if kind == "blank":
+        return ("blank", None)
+    assessment = draw(plan_assessments(plan))
+    if kind != "cell":
+        return (kind, assessment)
+    section = draw(st.sampled_from(["inputs", "scores"]))
+    column = draw(st.sampled_from(sorted(assessment[section])))
+    cell = draw(BAD_NUMBER_CELLS.filter(lambda c: section == "scores" or c != "-1"))
+    return ("cell", assessment, section, column, cell)
+
+
+def _csv_line(ident: str, header: list[str], row: tuple[Any, ...]) -> bytes:
+    assessment = row[1]
+    values = {**assessment["inputs"], **assessment["scores"]}
+    if row[0] == "cell":
+        values[row[3]] = row[4]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([ident, *(values[h] for h in header[1:])])
+    line = buffer.getvalue().encode()
+    if row[0] == "utf8":
+        line = line.replace(ident.encode(), ident.encode() + b"\xff", 1)
+    elif row[0] == "huge":
+        line = line.replace(ident.encode(), b"x" * (CELL_CHARS + 1), 1)
+    return line
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@given(case=st.data())
+def test_random_batches_keep_every_good_row_and_fail_every_bad_one(
+    engine: str, case: st.DataObject, plan249: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    rows = case.draw(st.lists(hostile_rows(plan249), min_size=1, max_size=25))
+    sample = full_marks(plan249)
+    header = ["id", *sample["inputs"], *sample["scores"]]
+    lines = [",".join(header).encode()]
+    lines += [b"" if r[0] == "blank" else _csv_line(f"r{k}", header, r) for k, r in enumerate(rows)]
+    folder = tmp_path_factory.mktemp("batch")
+    data, target = folder / "data.csv", folder / "out.csv"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    engine_args = [] if engine == "python" else ["--engine", engine]
+    argv = ["eval", str(SCHEME_249), str(data), "-o", str(target), "--quiet", *engine_args]
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(argv)
+    expected = [(k, r) for k, r in enumerate(rows) if r[0] != "blank"]
+    written = output_rows(target.read_text(encoding="utf-8"))
+    assert (code, err.getvalue()) == (int(any(r[0] != "good" for _, r in expected)), "")
+    assert len(written) == len(expected)
+    for (k, row), out in zip(expected, written, strict=True):
+        if row[0] != "good":
+            assert out["error"] and out["total"] == ""
+            continue
+        single = evaluate(plan249, read_assessment(plan249, row[1]))
+        assert {key: out[key] for key in ("id", "eligible", "total", "level", "error")} | {
+            t.id: out[t.id] for t in plan249.top_items
+        } == {
+            "id": f"r{k}",
+            "eligible": "true" if single.eligible else "false",
+            "total": number(single.total),
+            "level": single.level or "",
+            "error": "",
+            **{t.id: number(single.scores[t.id]) for t in plan249.top_items},
+        }

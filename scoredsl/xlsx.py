@@ -22,7 +22,6 @@ double (`repr`), rounded to 15 significant digits: 0.965 -> Decimal("0.965"),
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Context, Decimal, InvalidOperation
@@ -229,12 +228,7 @@ def write_template(plan: Plan, path: Path, batch: bool, scheme_file: str) -> Non
         meta.append(row)
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
-    partial = path.with_name(f".{path.name}.partial")  # renamed into place once complete
-    try:
-        book.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    book.save(path)
 
 
 def _write_instructions(

@@ -353,7 +353,11 @@ def test_xlsx_template_needs_an_output_file_and_never_overwrites_the_scheme(
     scheme = tmp_path / "s.score"
     scheme.write_text(SCHEME_249.read_text(encoding="utf-8"), encoding="utf-8")
     code, _, err = run(capsys, "template", str(scheme), "--format", "xlsx", "-o", str(scheme))
-    assert (code, err) == (2, f"scoredsl: -o {scheme} would overwrite the scheme\n")
+    assert (code, err) == (
+        2,
+        f"scoredsl: -o {scheme} is the input file {scheme}: refusing to write over it; "
+        "choose another output file\n",
+    )
     assert scheme.read_text(encoding="utf-8") == SCHEME_249.read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["s.score"]  # no partial file left
 

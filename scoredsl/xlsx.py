@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from scoredsl.batch import PROBLEMS, SAMPLES, ReadError, Row, csv_columns
 from scoredsl.data import DataError, coerce_input, read_assessment
 from scoredsl.exactjson import number
+from scoredsl.numbers import read_decimal
 from scoredsl.plan import Input, Item, Plan
 
 META = "scoredsl"  # the hidden sheet
@@ -415,24 +416,16 @@ def cell_number(value: Any) -> Decimal | None:
     None for what is not a number, and for magnitudes of 10^15 and more (beyond the digits
     Excel keeps, and no score, count or rate of a scheme).
     """
-    if isinstance(value, bool):
+    if not isinstance(value, (float, int, str)):
         return None
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = _FIFTEEN.create_decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-    else:
+    found = read_decimal(value)  # the bounds every data reader keeps; TRUE is not 1
+    if found is not None and isinstance(value, float):
+        found = _FIFTEEN.plus(found)  # the 15 significant digits Excel keeps
+    if found is None or not found.is_finite() or abs(found) >= _LARGEST:
         return None
-    if not number.is_finite() or abs(number) >= _LARGEST:
-        return None
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize() if isinstance(value, float) else number
+    if found == found.to_integral_value():
+        return found.quantize(Decimal(1))
+    return found.normalize() if isinstance(value, float) else found
 
 
 def _shown(value: Any) -> str:

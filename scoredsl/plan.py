@@ -30,6 +30,11 @@ from scoredsl.intervals import Interval
 
 FORMAT_VERSION = 2  # 2: typed expressions ({"expr": "Arith", ...}), Band.is_else, no band text
 
+# The one rule for results that do not terminate, the same in every engine: arithmetic is
+# exact, except that the result of a multiplication or a division is rounded half-even to
+# PLACES decimal places. Data values with more places are refused (docs/language.md).
+PLACES = 12
+
 T = TypeVar("T")
 
 

@@ -36,7 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scoredsl.batch import PROBLEMS, SAMPLES, ReadError, Row, csv_columns
-from scoredsl.data import DataError, coerce_input, read_assessment
+from scoredsl.data import DataError, DataProblem, coerce_input, read_assessment
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal
 from scoredsl.plan import Input, Item, Plan
@@ -465,29 +465,25 @@ class _Cells:
 
     def __init__(self, sheet: str) -> None:
         self.sheet = sheet
-        self.problems: list[str] = []
+        self.problems: list[DataProblem] = []
         self.reported: set[str] = set()  # keys with a problem already
         self.where: dict[str, str] = {}  # input name / item id -> its cell, for mapping
 
-    def add(self, coordinate: str, message: str, key: str = "") -> None:
-        self.problems.append(f"{self.sheet}!{coordinate}: {message}")
-        if key:
-            self.reported.add(key)
+    def add(self, coordinate: str, message: str, where: tuple[str, ...], code: str) -> None:
+        self.problems.append(DataProblem(code, where, f"{self.sheet}!{coordinate}: {message}"))
+        if len(where) > 1:
+            self.reported.add(where[1])
 
-    def locate(self, problem: Any) -> None:
+    def locate(self, problem: DataProblem) -> None:
         """A problem from read_assessment, at the cell of the input or item it names."""
-        where = getattr(problem, "where", None)
-        text = str(getattr(problem, "message", problem))
-        key = where if isinstance(where, str) and where in self.where else _named(text, self.where)
-        if key is not None and text.startswith("findings") and f"{key}{SAMPLES}" in self.where:
-            self.add(self.where[f"{key}{SAMPLES}"], text)
-            return
-        if key is not None and key in self.reported:
-            return
-        if key is None:
-            self.problems.append(f"{self.sheet}: {text}")
-        else:
-            self.add(self.where[key], text)
+        where, text = problem.where, problem.message
+        key = where[1] if len(where) > 1 and where[1] in self.where else _named(text, self.where)
+        if key is not None and where[:1] == ("findings",) and f"{key}{SAMPLES}" in self.where:
+            self.add(self.where[f"{key}{SAMPLES}"], text, where, problem.code)
+        elif key is None:
+            self.problems.append(DataProblem(problem.code, where, f"{self.sheet}: {text}"))
+        elif key not in self.reported:
+            self.add(self.where[key], text, where, problem.code)
 
 
 def _named(text: str, keys: Mapping[str, str]) -> str | None:
@@ -508,14 +504,14 @@ def _input_cell(inp: Input, value: Any, coordinate: str, cells: _Cells) -> Any:
             what = f"input '{inp.name}'" + (f" ({inp.label})" if inp.label else "")
             want = {"bool": "是 or 否", "percent": "a percentage like 96.5%"}.get(inp.type)
             message = f"{what} must be {want or 'a number'}, not {_shown(value)}"
-            cells.add(coordinate, message, inp.name)
+            cells.add(coordinate, message, ("inputs", inp.name), "bad-value")
             return None
         if inp.type == "bool":
             raw = number(raw)  # 1 and 0 read as the text "1" and "0"
     try:
         return coerce_input(inp, raw)
     except ValueError as exc:
-        cells.add(coordinate, str(exc), inp.name)
+        cells.add(coordinate, str(exc), ("inputs", inp.name), "bad-value")
         return None
 
 
@@ -525,12 +521,14 @@ def _score_cell(item: Item, value: Any, coordinate: str, cells: _Cells) -> Decim
     what = f"{item.id} ({item.label})"
     score = cell_number(value)
     if score is None:
-        cells.add(coordinate, f"{what} must be a number, not {_shown(value)}", item.id)
+        message = f"{what} must be a number, not {_shown(value)}"
+        cells.add(coordinate, message, ("scores", item.id), "bad-score")
     elif score < 0 or score > item.max:
         cells.add(
             coordinate,
             f"{what} is given {number(score)} but is worth 0 to {number(item.max)}",
-            item.id,
+            ("scores", item.id),
+            "score-out-of-range",
         )
     else:
         return score
@@ -546,7 +544,8 @@ def _count_cell(item: Item, part: str, value: Any, coordinate: str, cells: _Cell
             coordinate,
             f"{item.id} ({item.label}): {part} must be a whole number of at least 0, "
             f"not {_shown(value)}",
-            item.id,
+            ("findings", item.id),
+            "bad-findings",
         )
         return None
     return int(count)
@@ -588,6 +587,8 @@ def read_single_form(plan: Plan, book: Any) -> dict[str, Any]:
                 key_cell.coordinate,
                 f"expected '{line.key}' here, found {_shown(key_cell.value)}: "
                 "the rows of this workbook were changed; make a new template",
+                ("layout",),
+                "changed-layout",
             )
             continue
         value_cell = sheet[f"{VALUE}{line.row}"]
@@ -614,7 +615,8 @@ def read_single_form(plan: Plan, book: Any) -> dict[str, Any]:
                     coordinate,
                     f"severe {line.key}: choose {words['yes']} or {words['no']}, "
                     f"not {_shown(value)}",
-                    line.key,
+                    ("severe", line.key),
+                    "bad-severe",
                 )
             elif marked:
                 severe.append(line.key)
@@ -716,5 +718,5 @@ def _batch_row(plan: Plan, title: str, columns: list[_Column], row_cells: Any) -
         }
     _finish(plan, raw, cells)
     if cells.problems:
-        return ident, ReadError("; ".join(cells.problems))
+        return ident, ReadError("; ".join(p.message for p in cells.problems))
     return ident, raw

@@ -164,7 +164,25 @@ def _count(raw: Any) -> int | None:
     return int(value)
 
 
+def _plain_score(value: Any, top: Decimal) -> Decimal | None:
+    """A score given as an int or a Decimal within 0..top and PLACES places, or None (then
+    the full checks run and say what is wrong)."""
+    kind = type(value)
+    if kind is int:
+        return Decimal(value) if 0 <= value <= top else None
+    if kind is Decimal and value.is_finite() and 0 <= value <= top and not _too_precise(value):
+        return value  # type: ignore[no-any-return]
+    return None
+
+
 def _too_precise(value: Decimal) -> bool:
+    """More than PLACES decimal places (checked the cheap way for plain numbers)."""
+    if value == value.to_integral_value():
+        return False
+    text = str(value)
+    point = text.find(".")
+    if point >= 0 and "E" not in text:
+        return len(text) - point - 1 > PLACES
     exponent = value.as_tuple().exponent
     return isinstance(exponent, int) and exponent < -PLACES
 
@@ -178,6 +196,7 @@ class _Reader:
         self.inputs = {i.name: i for i in plan.inputs}
         self.required = [i for i in plan.inputs if i.required]
         depth = plan.severe_depth
+        self.judged_ids = {i.id: i for i in plan.items if i.kind is ItemKind.JUDGED}
         self.judged = [
             (item, tuple(a.id for a in _ancestors(plan, item) if a.depth == depth))
             for item in plan.items
@@ -300,7 +319,16 @@ class _Reader:
     def read_scores(self, raw: Any, problems: _Problems) -> dict[str, Decimal]:
         scores: dict[str, Decimal] = {}
         given: dict[str, Any] = {}  # item id -> the key it was given by
+        judged = self.judged_ids
         for key, value in _mapping(raw, "scores", problems).items():
+            # The common case first: a judged item by its id, a plain number in range.
+            item = judged.get(key)
+            if item is not None and key not in given:
+                score = _plain_score(value, item.max)
+                if score is not None:
+                    given[key] = key
+                    scores[key] = score
+                    continue
             item = self.resolve(key, "scores", problems)
             if item is None:
                 continue

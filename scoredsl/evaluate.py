@@ -132,20 +132,16 @@ class Result:
     next_level: tuple[str, Decimal | None] | None
     values: dict[str, Decimal | None]
     scores: dict[str, Decimal] = attrs.field(eq=False, repr=False)
-    statuses: tuple[Status, ...] = attrs.field(eq=False, repr=False)
-    reasons: tuple[Why, ...] = attrs.field(eq=False, repr=False)
+    decisions: tuple[Why | None, ...] = attrs.field(eq=False, repr=False)
+    data: Assessment = attrs.field(eq=False, repr=False)
 
     @functools.cached_property
     def items(self) -> tuple[ItemResult, ...]:
         """Every item in document order, with its status and reason."""
         return tuple(
-            ItemResult(
-                item.id, item.parent, item.label, item.max, self.scores[item.id], status,
-                reason, self.plan,
-            )
-            for item, status, reason in zip(self.plan.items, self.statuses, self.reasons,
-                                            strict=True)
-        )  # fmt: skip
+            _item_result(self.plan, item, self.scores, decision, self.data)
+            for item, decision in zip(self.plan.items, self.decisions, strict=True)
+        )
 
     @property
     def level_label(self) -> str | None:
@@ -180,6 +176,35 @@ class Result:
         return doc
 
 
+def _item_result(
+    plan: Plan, item: Item, scores: dict[str, Decimal], decision: Why | None, data: Assessment
+) -> ItemResult:
+    """An item's status and reason: what the run decided (a band, a veto, a severe mark),
+    or what follows from the item's kind and the data."""
+    status: Status
+    reason: Why
+    score = scores[item.id]
+    match decision:
+        case Severe():
+            status, reason = Status.SEVERE, decision
+        case Vetoed():
+            status, reason = Status.VETOED, decision
+        case Banded():
+            status, reason = Status.BANDED, decision
+        case None if item.kind is ItemKind.PARENT:
+            status, reason = Status.COMPUTED, SumOf(tuple(scores[c] for c in item.children))
+        case None if item.kind is ItemKind.COMPUTED:
+            status, reason = Status.COMPUTED, Computed(item.text, score)
+        case None if item.id in data.findings:
+            problems, samples = data.findings[item.id]
+            status, reason = Status.DEDUCTED, Deducted(item.max, problems, samples, score)
+        case None:
+            status, reason = Status.SCORED, Awarded(score, item.max)
+        case _:
+            raise AssertionError(f"no status for {decision!r}")
+    return ItemResult(item.id, item.parent, item.label, item.max, score, status, reason, plan)
+
+
 # ---- the compiled program ----------------------------------------------------------------
 
 
@@ -191,14 +216,15 @@ _UNSET: Any = object()
 
 
 class _Row:
-    """One evaluation: the slots (inputs, values, item scores) and what decided each item."""
+    """One evaluation: the slots (inputs, values, item scores), the items a severe mark or a
+    veto forces to 0, and what decided each item where the data alone does not say."""
 
-    __slots__ = ("data", "reasons", "slots", "statuses", "total")
+    __slots__ = ("data", "decisions", "forced", "slots", "total")
 
     def __init__(self, slots: list[Any], items: int, data: Assessment) -> None:
         self.slots = slots
-        self.statuses: list[Status | None] = [None] * items
-        self.reasons: list[Why | None] = [None] * items
+        self.forced: list[Why | None] | None = None  # by guarded item, once known
+        self.decisions: list[Why | None] = [None] * items
         self.data = data
         self.total: Decimal | None = None
 
@@ -230,6 +256,8 @@ class Program:
         self.parent = [None if i.parent is None else self.item_index[i.parent] for i in plan.items]
         self.guards = [self._guard(item) for item in plan.items]
         self.kernels = [self._kernel(k, item) for k, item in enumerate(plan.items)]
+        self.anchor, self.guarded, self.outer = self._anchors()
+        self.backwards = list(reversed(range(len(plan.items))))  # children before parents
         self.tops = [self.item_index[i.id] for i in plan.top_items]
         self.gates = [
             [(self.expr(r.condition), p.input_names(r.condition)) for r in gate.requires]
@@ -339,91 +367,103 @@ class Program:
 
         return guard
 
-    def _kernel(self, k: int, item: Item) -> Callable[[_Row, list[Decimal]], Decimal]:
-        """The item's own score (children already scored), setting its status and reason."""
+    def _kernel(self, k: int, item: Item) -> Callable[[_Row], Decimal]:
+        """The item's own score (its children already scored); a band is recorded."""
         top, item_id, rounding = item.max, item.id, self.rounding
         match item.kind:
             case ItemKind.PARENT:
-
-                def parent(row: _Row, children: list[Decimal]) -> Decimal:
-                    row.statuses[k], row.reasons[k] = Status.COMPUTED, SumOf(tuple(children))
-                    return sum(children, ZERO)
-
-                return parent
+                slots = [self.item_base + c for c in self.children[k]]
+                return lambda row: sum([row.slots[c] for c in slots], ZERO)
             case ItemKind.BANDED:
                 assert item.input is not None
                 read, bands, inp = self._input(item.input), item.bands, self.plan.input(item.input)
 
-                def banded(row: _Row, children: list[Decimal]) -> Decimal:
+                def banded(row: _Row) -> Decimal:
                     x = read(row)
                     j = find_band(bands, x)
                     if j is None:
                         label = inp.label or inp.name
                         raise EvaluationError(f"no band of {item_id} covers {label} {inp.show(x)}")
-                    row.statuses[k], row.reasons[k] = Status.BANDED, Banded(item_id, x, j)
+                    row.decisions[k] = Banded(item_id, x, j)
                     return bands[j].result
 
                 return banded
             case ItemKind.COMPUTED:
                 assert item.formula is not None
-                formula, text = self.expr(item.formula), item.text
-
-                def computed(row: _Row, children: list[Decimal]) -> Decimal:
-                    score = rounding(formula(row))
-                    row.statuses[k], row.reasons[k] = Status.COMPUTED, Computed(text, score)
-                    return score
-
-                return computed
+                formula = self.expr(item.formula)
+                return lambda row: rounding(formula(row))
             case ItemKind.JUDGED:
 
-                def judged(row: _Row, children: list[Decimal]) -> Decimal:
-                    found = row.data.findings.get(item_id)
-                    if found is None:
-                        score = row.data.scores[item_id]
-                        row.statuses[k], row.reasons[k] = Status.SCORED, Awarded(score, top)
-                        return score
-                    problems, samples = found
-                    score = rounding(
-                        divide(multiply(top, Decimal(samples - problems)), Decimal(samples))
-                    )
-                    row.statuses[k] = Status.DEDUCTED
-                    row.reasons[k] = Deducted(top, problems, samples, score)
-                    return score
+                def judged(row: _Row) -> Decimal:
+                    data = row.data
+                    if item_id not in data.findings:
+                        return data.scores[item_id]
+                    problems, samples = data.findings[item_id]
+                    kept = multiply(top, Decimal(samples - problems))
+                    return rounding(divide(kept, Decimal(samples)))
 
                 return judged
         raise AssertionError(f"the evaluator has no rule for items of kind {item.kind!r}")
 
-    def visit(self, row: _Row, k: int, forced: Why | None) -> Decimal:
-        """Score item k and its subtree, top-down: a forced state reaches every descendant."""
-        guard = self.guards[k]
-        if forced is None and guard is not None:
-            forced = guard(row)
-        children = [self.visit(row, c, forced) for c in self.children[k]]
-        if forced is not None:
-            score = ZERO
-            row.statuses[k] = Status.SEVERE if isinstance(forced, Severe) else Status.VETOED
-            row.reasons[k] = forced
-        else:
-            score = self.kernels[k](row, children)
-        row.slots[self.item_base + k] = score
-        return score
+    def _anchors(self) -> tuple[list[int], list[int], list[int]]:
+        """For each item, the nearest guarded item at or above it (-1: none); the guarded
+        items in document order; for each, the nearest guarded item strictly above it."""
+        anchor, outer = [-1] * len(self.guards), [-1] * len(self.guards)
+        guarded = []
+        for k, guard in enumerate(self.guards):
+            parent = self.parent[k]
+            above = -1 if parent is None else anchor[parent]
+            if guard is not None:
+                guarded.append(k)
+                outer[k] = above
+                anchor[k] = k
+            else:
+                anchor[k] = above
+        return anchor, guarded, outer
+
+    def forced(self, row: _Row, k: int) -> Why | None:
+        """The severe mark or veto that zeroes item k, if any."""
+        a = self.anchor[k]
+        if a < 0:
+            return None
+        if row.forced is not None:
+            return row.forced[a]
+        found = None
+        while a >= 0 and found is None:  # before the guards pass: walk up (rare)
+            guard = self.guards[a]
+            assert guard is not None
+            found = guard(row) or found
+            a = self.outer[a]
+        return found
+
+    def guard_all(self, row: _Row) -> None:
+        """Decide every guard once, top-down: a forced item forces its subtree."""
+        forced: list[Why | None] = [None] * len(self.guards)
+        guards, outer = self.guards, self.outer
+        for k in self.guarded:
+            o = outer[k]
+            found = forced[o] if o >= 0 else None
+            forced[k] = found if found is not None else guards[k](row)  # type: ignore[misc]
+        row.forced = forced
+
+    def ensure(self, row: _Row, k: int) -> Decimal:
+        """Item k's score, computing it (and its subtree) if it is not known yet."""
+        slot = self.item_base + k
+        score = row.slots[slot]
+        if score is _UNSET:
+            for c in self.children[k]:
+                self.ensure(row, c)
+            forced = self.forced(row, k)
+            if forced is None:
+                score = self.kernels[k](row)
+            else:
+                score, row.decisions[k] = ZERO, forced
+            row.slots[slot] = score
+        return score  # type: ignore[no-any-return]
 
     def score(self, row: _Row, k: int) -> Decimal:
         """An item's score for a formula, in any document order (scored on demand)."""
-        slot = self.item_base + k
-        if row.slots[slot] is _UNSET:
-            chain = []
-            parent = self.parent[k]
-            while parent is not None:
-                chain.append(parent)
-                parent = self.parent[parent]
-            forced = None
-            for ancestor in reversed(chain):
-                guard = self.guards[ancestor]
-                if forced is None and guard is not None:
-                    forced = guard(row)
-            self.visit(row, k, forced)
-        return row.slots[slot]  # type: ignore[no-any-return]
+        return self.ensure(row, k)
 
     # ---- one assessment ---------------------------------------------------------------
 
@@ -435,10 +475,24 @@ class Program:
             if name in given:
                 slots[k] = given[name]
         row = _Row(slots, len(plan.items), data)
-        for k in self.tops:
-            if slots[self.item_base + k] is _UNSET:
-                self.visit(row, k, None)
-        base = self.item_base
+        self.guard_all(row)
+        base, forced, anchor, kernels, decisions = (
+            self.item_base,
+            row.forced,
+            self.anchor,
+            self.kernels,
+            row.decisions,
+        )
+        assert forced is not None
+        for k in self.backwards:
+            if slots[base + k] is not _UNSET:
+                continue  # scored on demand by a formula
+            a = anchor[k]
+            why = forced[a] if a >= 0 else None
+            if why is None:
+                slots[base + k] = kernels[k](row)
+            else:
+                slots[base + k], decisions[k] = ZERO, why
         total = self.rounding(sum((slots[base + k] for k in self.tops), ZERO))
         row.total = total
         gates = tuple(self._gate(row, g) for g in range(len(plan.gates)))
@@ -460,7 +514,7 @@ class Program:
         scores = {item.id: slots[base + k] for k, item in enumerate(plan.items)}
         return Result(
             plan, data.id, eligible, gates, total, level, next_level, values, scores,
-            tuple(row.statuses), tuple(row.reasons),  # type: ignore[arg-type]
+            tuple(row.decisions), data,
         )  # fmt: skip
 
     def _gate(self, row: _Row, g: int) -> GateResult:

@@ -17,6 +17,7 @@ import jinja2
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
+from scoredsl.why import status_text
 
 WORDS = {
     "zh": {
@@ -123,14 +124,19 @@ def _words(plan: Plan, lang: str) -> dict[str, str]:
     return words
 
 
+_CONNECTIVES = {"zh": {"and": "且", "or": "或", "not": "非", "true": "是", "false": "否"}}
+
+
 def _labelled(plan: Plan, label: _Labels) -> Any:
-    """A formula with its input and value names shown by their labels."""
-    names = {i.name: label(i.label, None) for i in plan.inputs if i.label}
+    """A formula or condition with its input and value names shown by their labels (and, in
+    Chinese, its connectives in Chinese: 且, 或, 非)."""
+    names = dict(_CONNECTIVES.get(label.lang, {}))
+    names |= {i.name: label(i.label, None) for i in plan.inputs if i.label}
     names |= {v.name: label(v.label, v.en) for v in plan.values if v.label}
     pattern = re.compile(r"(?<![\w.])(\w+)(?![\w(])")
 
     def show(text: str) -> str:
-        return pattern.sub(lambda m: names.get(m.group(1), m.group(1)), text)
+        return pattern.sub(lambda m: names.get(m.group(1), m.group(1)), text).replace("非 ", "非")
 
     return show
 
@@ -193,6 +199,7 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
     ctx = _context(plan, lang)
     ctx |= {
         "r": result,
+        "status": lambda code: status_text(code, lang),
         "date": date or datetime.date.today().isoformat(),
         "share": (lambda s: s / total if total else None),
         "scores": {i.id: i for i in result.items},

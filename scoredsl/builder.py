@@ -1,20 +1,28 @@
 """Build: Lark tree -> AST (`scoredsl.nodes`), every node with its `Span`.
 
 One `Transformer`, one method per grammar rule. It raises nothing a user can cause: the
-grammar already guarantees each rule's shape.
+grammar already guarantees each rule's shape. `parse_source` is the whole front end of
+one file: text -> AST, or the syntax diagnostic; it never raises for any text.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import attrs
+import lark
 from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import VisitError
 from lark.tree import Meta as LarkMeta
 
 from scoredsl import nodes as n
+from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.source import Source, Span
+from scoredsl.syntax import parse
 
 _OPS = {"≤": "<=", "≥": ">=", "≠": "!=", "×": "*", "÷": "/"}
 
@@ -91,12 +99,12 @@ class Builder(Transformer[Token, n.Scheme]):
     def version(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
         return self._meta("version", meta, unquote(children[0]))
 
-    def total(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
-        return self._meta("total", meta, str(children[0]))
+    def total(self, meta: LarkMeta, children: list[Any]) -> n.Total:
+        return n.Total(Decimal(str(children[0])), self._span(meta))
 
-    def rounding(self, meta: LarkMeta, children: list[Any]) -> n.Meta:
-        mode = str(children[1]) if len(children) > 1 else "half-up"
-        return self._meta("rounding", meta, f"{children[0]} {mode}")
+    def rounding(self, meta: LarkMeta, children: list[Any]) -> n.Rounding:
+        mode = str(children[1]) if len(children) > 1 and children[1] is not None else "half-up"
+        return n.Rounding(int(children[0]), mode, self._span(meta))
 
     def en(self, meta: LarkMeta, children: list[Any]) -> n.English:
         return n.English(unquote(children[0]), self._span(meta))
@@ -365,3 +373,63 @@ def _op(token: Token | str) -> str:
 
 def build(tree: Tree[Token], source: Source) -> n.Scheme:
     return Builder(source).transform(tree)
+
+
+# Deeply nested files (items in items, parenthesised formulas) are walked recursively.
+# Python's default limit of 1000 frames stops at about 900 levels; 20,000 frames take
+# about 6,000 levels and stay well inside the C stack. Deeper gets a diagnostic.
+RECURSION_LIMIT = 20_000
+
+
+@contextlib.contextmanager
+def deep_nesting() -> Iterator[None]:
+    """Run with room for deeply nested files (the limit is restored afterwards)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+MAX_DEPTH = 3_000  # levels of the parse tree: about 1,500 nested items or 1,000 brackets
+
+
+def too_deep(source: Source, at: int = 0) -> Diagnostic:
+    return error(
+        "syntax",
+        "this file nests too deeply to read",
+        Span(source, at, at),
+        f"items and formulas may nest about {MAX_DEPTH // 2} levels deep",
+    )
+
+
+def _deepest(tree: lark.Tree[lark.Token]) -> tuple[int, int]:
+    """(depth, offset) of the deepest point of a parse tree, found without recursion."""
+    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 1)]
+    best = (0, 0)
+    while stack:
+        node, depth = stack.pop()
+        if depth > best[0]:
+            best = (depth, getattr(node.meta, "start_pos", 0) or 0)
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
+    return best
+
+
+def parse_source(source: Source) -> tuple[n.Scheme | None, list[Diagnostic]]:
+    """Text -> AST, or the syntax diagnostic. Never raises for any text."""
+    tree, diagnostics = parse(source)
+    if tree is None:
+        return None, diagnostics
+    depth, at = _deepest(tree)
+    if depth > MAX_DEPTH:
+        return None, [too_deep(source, at)]
+    try:
+        with deep_nesting():
+            return build(tree, source), []
+    except RecursionError:
+        return None, [too_deep(source)]
+    except VisitError as exc:  # Lark wraps what the builder raises
+        if isinstance(exc.orig_exc, RecursionError):
+            return None, [too_deep(source)]
+        raise

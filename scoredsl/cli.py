@@ -19,13 +19,14 @@ from pathlib import Path
 
 from scoredsl import __version__, exactjson
 from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl.builder import deep_nesting
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, deep_nesting, load, scheme_files
+from scoredsl.loader import compile_path, load, scheme_files
 from scoredsl.output import OutputError, atomic_output, check_target
-from scoredsl.plan import Plan
+from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
@@ -88,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("md", "html"), default="md")
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (scoredsl[lsp])",
+        description="The scoredsl language server (LSP over stdio) for editors; "
+        "see editors/vscode/README.md. Needs the lsp extra: pip install 'scoredsl[lsp]'.",
+    )
     return p
 
 
@@ -107,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "template": cmd_template,
         "eval": cmd_eval,
         "docs": cmd_docs,
+        "lsp": cmd_lsp,
     }[args.command]
     try:
         with deep_nesting():
@@ -166,7 +175,7 @@ def _plan(path: str) -> Plan:
     if p.suffix.lower() == ".json":
         try:
             return Plan.from_json(p.read_text(encoding="utf-8"))
-        except (ValueError, KeyError, TypeError) as exc:
+        except PlanFormatError as exc:
             print(f"scoredsl: {path}: not a usable plan: {exc}", file=sys.stderr)
             raise _Exit(INPUT_ERROR) from None
     plan, diagnostics = compile_path(p)
@@ -205,7 +214,7 @@ def cmd_inputs(args: argparse.Namespace) -> int:
             "label": i.label,
             "type": i.type,
             "unit": {"percent": "%", "seconds": "s"}.get(i.type),
-            "domain": [b.text for b in i.domain] or None,
+            "domain": i.domain_text() or None,
             "clause": i.clause,
         }
         for i in plan.inputs
@@ -229,6 +238,21 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     text = scheme_document(_plan(args.scheme), args.format, args.lang)
     _write(text, args.output, [args.scheme])
+    return OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from scoredsl.lsp.server import serve  # pygls is an optional extra
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and not str(exc.name).startswith("pygls."):
+            raise
+        print(
+            "scoredsl: the language server needs pygls: pip install 'scoredsl[lsp]'",
+            file=sys.stderr,
+        )
+        return USAGE
+    serve()
     return OK
 
 

@@ -16,7 +16,7 @@ import attrs
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal
 from scoredsl.numbers import shown as _shown
-from scoredsl.plan import Input, Item, Plan
+from scoredsl.plan import Input, InputType, Item, ItemKind, Plan
 
 TOP_KEYS = ("id", "scheme", "inputs", "scores", "findings", "severe")
 _TRUE = {"true", "yes", "1", "是", "y"}
@@ -53,7 +53,7 @@ def _decimal(raw: Any) -> Decimal | None:
 def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
     """One input value in the plan's unit; raises ValueError with the message to show."""
     what = f"input '{inp.name}'" + (f" ({inp.label})" if inp.label else "")
-    if inp.type == "bool":
+    if inp.type is InputType.BOOL:
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
@@ -61,7 +61,7 @@ def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
         if type(raw) in (int, Decimal) and raw in (0, 1):  # 1 and 0 as "1" and "0" are
             return bool(raw == 1)
         raise ValueError(f"{what} must be true or false, not {_shown(raw)}")
-    if inp.type == "percent":
+    if inp.type is InputType.PERCENT:
         if isinstance(raw, str) and raw.strip().endswith("%"):
             value = _decimal(raw.strip()[:-1])
             if value is None:
@@ -80,11 +80,11 @@ def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
         value = _decimal(raw)
         if value is None:
             raise ValueError(f"{what} must be a number, not {_shown(raw)}")
-        if inp.type == "integer" and value != value.to_integral_value():
+        if inp.type is InputType.INTEGER and value != value.to_integral_value():
             raise ValueError(f"{what} must be a whole number, not {number(value)}")
     if inp.domain and not any(b.contains(value) for b in inp.domain):
-        shown = number(value * 100) + "%" if inp.type == "percent" else number(value)
-        allowed = ", ".join(b.text for b in inp.domain)
+        shown = inp.show(value)
+        allowed = ", ".join(inp.domain_text())
         raise ValueError(f"{what} is {shown}, outside its range {allowed}")
     return value
 
@@ -207,7 +207,7 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
         given[item.id] = key
         if value is None or value == "":
             continue
-        if item.kind != "judged":
+        if item.kind is not ItemKind.JUDGED:
             problems.append(
                 f"scores: {item.id} ({item.label}) is {_kind(item)}: it cannot be given a score"
             )
@@ -236,7 +236,7 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
         if not plan.findings:
             problems.append(f"{where}: this scheme has no sample-deduction rule")
             continue
-        if item.kind != "judged":
+        if item.kind is not ItemKind.JUDGED:
             problems.append(f"{where} is {_kind(item)}: it cannot be given findings")
             continue
         if not isinstance(value, Mapping) or set(value) != {"samples", "problems"}:
@@ -255,7 +255,7 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
             findings[item.id] = (found, samples)
 
     for item in plan.items:
-        if item.kind != "judged" or item.id in scores or item.id in findings:
+        if item.kind is not ItemKind.JUDGED or item.id in scores or item.id in findings:
             continue
         if _under(plan, item, severe):
             continue
@@ -273,7 +273,7 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
 
 def _kind(item: Item) -> str:
     return {"banded": "scored by bands", "computed": "computed", "parent": "the sum of its items"}[
-        item.kind
+        item.kind.value
     ]
 
 

@@ -13,15 +13,16 @@ from typing import Any
 
 import attrs
 
+from scoredsl import plan as p
 from scoredsl.data import Assessment
 from scoredsl.exactjson import number
-from scoredsl.plan import Band, Expr, Item, Plan
+from scoredsl.plan import Band, Expr, Item, ItemKind, Plan, find_band
 
 _MODES = {
-    "half-up": ROUND_HALF_UP,
-    "half-even": ROUND_HALF_EVEN,
-    "down": ROUND_DOWN,
-    "up": ROUND_UP,
+    p.RoundingMode.HALF_UP: ROUND_HALF_UP,
+    p.RoundingMode.HALF_EVEN: ROUND_HALF_EVEN,
+    p.RoundingMode.DOWN: ROUND_DOWN,
+    p.RoundingMode.UP: ROUND_UP,
 }
 ZERO = Decimal(0)
 
@@ -124,75 +125,78 @@ class _Run:
     def round(self, x: Decimal) -> Decimal:
         if self.rounding is None:
             return x
-        places, mode = self.rounding
-        return x.quantize(Decimal(1).scaleb(-places), rounding=_MODES[mode])
+        return x.quantize(
+            Decimal(1).scaleb(-self.rounding.places), rounding=_MODES[self.rounding.mode]
+        )
 
     # ---- expressions ------------------------------------------------------------------
 
     def eval(self, e: Expr) -> Any:
-        tag = e[0]
-        if tag == "num" or tag == "bool":
-            return e[1]
-        if tag == "input":
-            if e[1] not in self.data.inputs:
-                raise _Missing(e[1])
-            return self.data.inputs[e[1]]
-        if tag == "value":
-            return self.value(e[1])
-        if tag == "item":
-            return self.item_score(e[1])
-        if tag == "total":
-            if self.total is None:
-                raise EvaluationError("total is not known yet here")
-            return self.total
-        if tag == "not":
-            return not self.eval(e[1])
-        if tag == "neg":
-            return -self.eval(e[1])
-        if tag == "and":
-            return self.eval(e[1]) and self.eval(e[2])
-        if tag == "or":
-            return self.eval(e[1]) or self.eval(e[2])
-        if tag == "cmp":
-            return self.compare(e[1], e[2])
-        if tag == "call":
-            return self.call(e[1], [self.eval(a) for a in e[2]])
-        if tag == "weighted":
-            return sum((self.eval(ref) * w for ref, w in e[1]), ZERO)
-        a, b = self.eval(e[1]), self.eval(e[2])
-        if tag == "+":
-            return a + b
-        if tag == "-":
-            return a - b
-        if tag == "*":
-            return a * b
-        if tag == "/":
-            if b == 0:
-                raise EvaluationError("division by zero")
-            return a / b
-        raise AssertionError(f"unknown expression {tag!r}")
+        match e:
+            case p.Num(value) | p.Truth(value):
+                return value
+            case p.InputRef(name):
+                if name not in self.data.inputs:
+                    raise _Missing(name)
+                return self.data.inputs[name]
+            case p.ValueRef(name):
+                return self.value(name)
+            case p.ItemRef(item_id):
+                return self.item_score(item_id)
+            case p.TotalRef():
+                if self.total is None:
+                    raise EvaluationError("total is not known yet here")
+                return self.total
+            case p.Not(operand):
+                return not self.eval(operand)
+            case p.Neg(operand):
+                return -self.eval(operand)
+            case p.Logic(p.LogicOp.AND, left, right):
+                return self.eval(left) and self.eval(right)
+            case p.Logic(p.LogicOp.OR, left, right):
+                return self.eval(left) or self.eval(right)
+            case p.Compare(ops, operands):
+                return self.compare(ops, operands)
+            case p.Call(func, args):
+                return self.call(func, [self.eval(a) for a in args])
+            case p.Weighted(terms):
+                return sum((self.eval(t.ref) * t.weight for t in terms), ZERO)
+            case p.Arith(op, left, right):
+                a, b = self.eval(left), self.eval(right)
+                if op is p.ArithOp.ADD:
+                    return a + b
+                if op is p.ArithOp.SUB:
+                    return a - b
+                if op is p.ArithOp.MUL:
+                    return a * b
+                if b == 0:
+                    raise EvaluationError("division by zero")
+                return a / b
+        raise AssertionError(f"unknown expression {e!r}")
 
-    def compare(self, ops: tuple[str, ...], operands: tuple[Expr, ...]) -> bool:
+    def compare(self, ops: tuple[p.CmpOp, ...], operands: tuple[Expr, ...]) -> bool:
         values = [self.eval(o) for o in operands]
         for op, a, b in zip(ops, values, values[1:], strict=False):
-            ok = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b, "!=": a != b}[op]
+            ok = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b, "!=": a != b}[
+                op.value
+            ]
             if not ok:
                 return False
         return True
 
     @staticmethod
-    def call(func: str, args: list[Decimal]) -> Decimal:
-        if func == "min":
+    def call(func: p.Func, args: list[Decimal]) -> Decimal:
+        if func is p.Func.MIN:
             return min(args)
-        if func == "max":
+        if func is p.Func.MAX:
             return max(args)
-        if func == "abs":
+        if func is p.Func.ABS:
             return abs(args[0])
-        if func == "floor":
+        if func is p.Func.FLOOR:
             return args[0].to_integral_value(rounding=ROUND_DOWN if args[0] >= 0 else ROUND_UP)
-        if func == "ceil":
+        if func is p.Func.CEIL:
             return args[0].to_integral_value(rounding=ROUND_UP if args[0] >= 0 else ROUND_DOWN)
-        if func == "round":
+        if func is p.Func.ROUND:
             places = int(args[1]) if len(args) > 1 else 0
             return args[0].quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
         raise AssertionError(func)
@@ -204,7 +208,7 @@ class _Run:
                 self.values[name] = self.eval(v.formula)
             else:
                 assert v.input is not None
-                x = self.eval(("input", v.input))
+                x = self.eval(p.InputRef(v.input))
                 band = _find_band(v.bands, x)
                 if band is None:
                     raise EvaluationError(f"no band of {name} covers {self.show(v.input, x)}")
@@ -214,9 +218,7 @@ class _Run:
     def show(self, name: str, x: Decimal | bool) -> str:
         if isinstance(x, bool):
             return "true" if x else "false"
-        if self.inputs[name].type == "percent":
-            return number(x * 100) + "%"
-        return number(x)
+        return self.inputs[name].show(x)
 
     # ---- items ------------------------------------------------------------------------
 
@@ -258,12 +260,12 @@ class _Run:
         if forced is not None:
             status, score = forced[0], ZERO
             explain = _constant(forced[1])
-        elif item.kind == "parent":
+        elif item.kind is ItemKind.PARENT:
             score = sum(children, ZERO)
             status, explain = "computed", _sum_of(children)
-        elif item.kind == "banded":
+        elif item.kind is ItemKind.BANDED:
             status, score, explain = self._banded(item)
-        elif item.kind == "computed":
+        elif item.kind is ItemKind.COMPUTED:
             assert item.formula is not None
             score = self.round(self.eval(item.formula))
             status, explain = "computed", _formula(item.text, score)
@@ -294,16 +296,17 @@ class _Run:
 
     def _banded(self, item: Item) -> tuple[str, Decimal, Callable[[], str]]:
         assert item.input is not None
-        x = self.eval(("input", item.input))
+        x = self.eval(p.InputRef(item.input))
         band = _find_band(item.bands, x)
         label = self.inputs[item.input].label or item.input
         if band is None:
             raise EvaluationError(f"no band of {item.id} covers {label} {self.show(item.input, x)}")
         shown = self.show
+        show_bound = self.inputs[item.input].show
 
         def explain() -> str:
             return (
-                f"{label} {shown(item.input or '', x)} is in {band.text}: "
+                f"{label} {shown(item.input or '', x)} is in {band.describe(show_bound)}: "
                 f"{number(band.result)} of {number(item.max)}"
             )
 
@@ -312,9 +315,9 @@ class _Run:
     def _explain(self, condition: Expr, text: str) -> str:
         """Name the true/false inputs behind a condition: 'a is true', 'rate is 98%'."""
         facts = []
-        for name in _names(condition):
+        for name in p.input_names(condition):
             try:
-                facts.append(f"{name} is {self.show(name, self.eval(('input', name)))}")
+                facts.append(f"{name} is {self.show(name, self.eval(p.InputRef(name)))}")
             except _Missing:
                 continue
         if len(facts) == 1 and text.strip() == facts[0].split(" is ")[0]:
@@ -363,26 +366,9 @@ def _awarded(score: Decimal, top: Decimal) -> Callable[[], str]:
     return lambda: f"awarded {number(score)} of {number(top)}"
 
 
-def _names(e: Expr) -> list[str]:
-    if e[0] == "input":
-        return [e[1]]
-    out: list[str] = []
-    for part in e[1:]:
-        if isinstance(part, tuple) and part and isinstance(part[0], (str, tuple)):
-            if isinstance(part[0], str):
-                out += _names(part)
-            else:
-                for sub in part:
-                    if isinstance(sub, tuple) and sub and isinstance(sub[0], str):
-                        out += _names(sub)
-    return list(dict.fromkeys(out))
-
-
 def _find_band(bands: tuple[Band, ...], x: Decimal) -> Band | None:
-    for band in bands:
-        if band.text != "else" and band.contains(x):
-            return band
-    return next((b for b in bands if b.text == "else"), None)
+    k = find_band(bands, x)
+    return None if k is None else bands[k]
 
 
 def evaluate(plan: Plan, data: Assessment, detail: bool = True) -> Result:

@@ -9,23 +9,19 @@ back gives the same AST, and formatting it again changes nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
 
 from scoredsl import nodes as n
+from scoredsl.builder import deep_nesting, parse_source
 from scoredsl.diagnostics import Diagnostic
+from scoredsl.printer import condition, expr, item_key, number, quote, weight
 from scoredsl.source import Source
 
-_ITEM_ID = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
 _INDENT = "  "
 
-# Binding strength of each expression form; a sub-expression that binds more loosely
-# than its context is written in parentheses.
-_OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _NEG, _ATOM = range(1, 9)
-_BINARY = {"or": _OR, "and": _AND, "+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
 _MULTILINE_WEIGHTS = 3  # a formula's `weighted { }` with this many terms gets one per line
 
 
@@ -85,8 +81,6 @@ def format_source(source: Source) -> tuple[str | None, list[Diagnostic]]:
     The result is verified before it is returned: it parses back to the same AST with
     the same comments, or `FormatError` is raised and nothing should be written.
     """
-    from scoredsl.loader import deep_nesting, parse_source  # loader imports the checks
-
     scheme, diagnostics = parse_source(source)
     if scheme is None:
         return None, diagnostics
@@ -207,8 +201,13 @@ class _Printer:
     # ---- one method per statement node ------------------------------------------------
 
     def stmt_Meta(self, m: n.Meta, d: int) -> Iterator[_Line]:
-        value = quote(m.value) if m.key in ("source", "version") else m.value
-        yield _Line(d, f"{m.key} {value}", m.span.start)
+        yield _Line(d, f"{m.key} {quote(m.value)}", m.span.start)
+
+    def stmt_Total(self, t: n.Total, d: int) -> Iterator[_Line]:
+        yield _Line(d, f"total {number(t.points)}", t.span.start)
+
+    def stmt_Rounding(self, r: n.Rounding, d: int) -> Iterator[_Line]:
+        yield _Line(d, f"rounding {r.places} {r.mode}", r.span.start)
 
     def stmt_English(self, e: n.English, d: int) -> Iterator[_Line]:
         yield _Line(d, f"en {quote(e.label)}", e.span.start)
@@ -229,14 +228,14 @@ class _Printer:
         if i.label is not None:
             parts.append(quote(i.label))
         if i.clause is not None:
-            parts.append(f"clause {_key(i.clause)}")
+            parts.append(f"clause {item_key(i.clause)}")
         yield _Line(d, " ".join(parts), i.span.start)
 
     def stmt_Value(self, v: n.Value, d: int) -> Iterator[_Line]:
         head = " ".join(
             [f"value {v.name}"]
             + ([quote(v.label)] if v.label is not None else [])
-            + ([f"clause {_key(v.clause)}"] if v.clause is not None else [])
+            + ([f"clause {item_key(v.clause)}"] if v.clause is not None else [])
         )
         yield from self._kind(head, v.kind, v.body, d, v.span.start, v.span.end)
 
@@ -270,7 +269,7 @@ class _Printer:
         elif isinstance(kind.expr, n.Weighted) and len(kind.expr.terms) >= _MULTILINE_WEIGHTS:
             yield _Line(d, f"{head} = weighted {{", start, "open")
             for term in kind.expr.terms:
-                yield _Line(d + 1, _weight(term), term.span.start)
+                yield _Line(d + 1, weight(term), term.span.start)
             close = kind.expr.span.end - 1
             if body:
                 yield _Line(d, "} {", close, "reopen")
@@ -321,14 +320,14 @@ class _Printer:
         yield _Line(d, f"given {g.name} = {expr(g.value)}", g.span.start)
 
     def stmt_GivenScore(self, g: n.GivenScore, d: int) -> Iterator[_Line]:
-        yield _Line(d, f"score {_key(g.key)} = {number(g.score)}", g.span.start)
+        yield _Line(d, f"score {item_key(g.key)} = {number(g.score)}", g.span.start)
 
     def stmt_GivenFindings(self, g: n.GivenFindings, d: int) -> Iterator[_Line]:
-        text = f"findings {_key(g.key)} = {g.problems} of {g.samples}"
+        text = f"findings {item_key(g.key)} = {g.problems} of {g.samples}"
         yield _Line(d, text, g.span.start)
 
     def stmt_GivenSevere(self, g: n.GivenSevere, d: int) -> Iterator[_Line]:
-        yield _Line(d, f"severe {_key(g.key)}", g.span.start)
+        yield _Line(d, f"severe {item_key(g.key)}", g.span.start)
 
     def stmt_Expect(self, e: n.Expect, d: int) -> Iterator[_Line]:
         if e.what == "total":
@@ -339,80 +338,3 @@ class _Printer:
         else:
             value = "true" if e.value else "false"
         yield _Line(d, f"expect {e.what} {value}", e.span.start)
-
-
-# ---- leaves -----------------------------------------------------------------------------
-
-
-def quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n").replace("\t", "\\t") + '"'
-
-
-def number(value: Decimal) -> str:
-    return format(value, "f")
-
-
-def _key(key: str) -> str:
-    """An item id or clause number bare, anything else (a label) quoted."""
-    return key if _ITEM_ID.match(key) else quote(key)
-
-
-def _weight(w: n.Weight) -> str:
-    return f"{expr(w.ref)} {expr(w.weight)}"
-
-
-def condition(c: n.Condition) -> str:
-    if isinstance(c, n.OpenCondition):
-        return f"{c.op} {expr(c.bound)}"
-    if isinstance(c, n.ChainCondition):
-        return f"{expr(c.low)} {c.low_op} _ {c.high_op} {expr(c.high)}"
-    return "else"
-
-
-def expr(e: n.Expr) -> str:
-    """An expression in canonical spelling, parenthesised only where it must be."""
-    if isinstance(e, n.Number):
-        return number(e.value)
-    if isinstance(e, n.Percent):
-        return f"{number(e.value)}%"
-    if isinstance(e, n.Bool):
-        return "true" if e.value else "false"
-    if isinstance(e, n.Name):
-        return e.name
-    if isinstance(e, n.ItemRef):
-        return f"item {e.item_id}"
-    if isinstance(e, n.Neg):
-        return f"-{_wrap(e.operand, _NEG)}"
-    if isinstance(e, n.Not):
-        return f"not {_wrap(e.operand, _NOT)}"
-    if isinstance(e, n.Binary):
-        strength = _BINARY[e.op]
-        return f"{_wrap(e.left, strength)} {e.op} {_wrap(e.right, strength + 1)}"
-    if isinstance(e, n.Compare):
-        parts = [_wrap(e.operands[0], _SUM)]
-        for op, operand in zip(e.ops, e.operands[1:], strict=True):
-            parts += [op, _wrap(operand, _SUM)]
-        return " ".join(parts)
-    if isinstance(e, n.Call):
-        return f"{e.func}({', '.join(expr(a) for a in e.args)})"
-    if isinstance(e, n.Weighted):
-        return "weighted { " + " ".join(_weight(t) for t in e.terms) + " }"
-    raise TypeError(f"the formatter has no rule for {type(e).__name__}")
-
-
-def _strength(e: n.Expr) -> int:
-    if isinstance(e, n.Binary):
-        return _BINARY[e.op]
-    if isinstance(e, n.Compare):
-        return _COMPARE
-    if isinstance(e, n.Not):
-        return _NOT
-    if isinstance(e, n.Neg):
-        return _NEG
-    return _ATOM
-
-
-def _wrap(e: n.Expr, at_least: int) -> str:
-    text = expr(e)
-    return text if _strength(e) >= at_least else f"({text})"

@@ -82,20 +82,21 @@ class Interval:
         candidate = Decimal(int(start))
         return candidate if self.contains(candidate) else None
 
-    def describe(self, fmt: Callable[[Decimal], str]) -> str:
-        """As a standards editor writes it: ``90% <= x < 95%``, ``x >= 98%``, ``x = 100%``."""
+    def describe(self, fmt: Callable[[Decimal], str], var: str = "x") -> str:
+        """As a standards editor writes it: ``90% <= x < 95%``, ``x >= 98%``, ``x = 100%``;
+        `var` names the value (``total >= 700``)."""
         if self.low is not None and self.low == self.high:
-            return f"x = {fmt(self.low)}"
+            return f"{var} = {fmt(self.low)}"
         lo = "<=" if self.low_closed else "<"
         hi = "<=" if self.high_closed else "<"
         if self.low is None and self.high is None:
-            return "any x"
+            return f"any {var}"
         if self.low is None:
             assert self.high is not None
-            return f"x {hi} {fmt(self.high)}"
+            return f"{var} {hi} {fmt(self.high)}"
         if self.high is None:
-            return f"x {'>=' if self.low_closed else '>'} {fmt(self.low)}"
-        return f"{fmt(self.low)} {lo} x {hi} {fmt(self.high)}"
+            return f"{var} {'>=' if self.low_closed else '>'} {fmt(self.low)}"
+        return f"{fmt(self.low)} {lo} {var} {hi} {fmt(self.high)}"
 
 
 @attrs.frozen

@@ -1,103 +1,41 @@
-"""Load: a path -> the checked scheme and every diagnostic (parse, build, extends, check).
+"""Load: a path -> the checked scheme, its plan and every diagnostic.
 
-This is the front half of the pipeline in one call; it reads files but prints nothing.
+The front half of the pipeline in one call, each stage once:
+parse -> build -> resolve `extends` -> check -> lower -> run the examples on that plan ->
+hash. `check` and `compile` share it. It reads files but prints nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import attrs
-import lark
-from lark.exceptions import VisitError
 
 from scoredsl import checks
 from scoredsl import nodes as n
-from scoredsl.builder import build
-from scoredsl.checks.examples import check_examples
+from scoredsl.builder import deep_nesting, parse_source, too_deep
 from scoredsl.diagnostics import Diagnostic, error
-from scoredsl.plan import Acknowledged, Plan, lower, with_hash
+from scoredsl.examples import check_examples
+from scoredsl.lower import lower
+from scoredsl.plan import Acknowledged, Plan, with_hash
 from scoredsl.search_path import locate_base
-from scoredsl.source import Source, Span
-from scoredsl.syntax import parse
-
-_META_KEYS = ("source", "version", "total", "rounding")
+from scoredsl.source import Source
 
 
 @attrs.frozen
 class Loaded:
-    """One scheme file after parsing and checking; `scheme` is None if it did not parse."""
+    """One scheme file after parsing and checking; `scheme` is None if it did not parse,
+    `plan` is None if it has errors."""
 
     source: Source
     scheme: n.Scheme | None
     diagnostics: list[Diagnostic]
+    plan: Plan | None = None
 
     @property
     def ok(self) -> bool:
         return self.scheme is not None and not any(d.is_error for d in self.diagnostics)
-
-
-# Deeply nested files (items in items, parenthesised formulas) are walked recursively.
-# Python's default limit of 1000 frames stops at about 900 levels; 20,000 frames take
-# about 6,000 levels and stay well inside the C stack. Deeper gets a diagnostic.
-RECURSION_LIMIT = 20_000
-
-
-@contextlib.contextmanager
-def deep_nesting() -> Iterator[None]:
-    """Run with room for deeply nested files (the limit is restored afterwards)."""
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-MAX_DEPTH = 3_000  # levels of the parse tree: about 1,500 nested items or 1,000 brackets
-
-
-def _too_deep(source: Source, at: int = 0) -> Diagnostic:
-    return error(
-        "syntax",
-        "this file nests too deeply to read",
-        Span(source, at, at),
-        f"items and formulas may nest about {MAX_DEPTH // 2} levels deep",
-    )
-
-
-def _deepest(tree: lark.Tree[lark.Token]) -> tuple[int, int]:
-    """(depth, offset) of the deepest point of a parse tree, found without recursion."""
-    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 1)]
-    best = (0, 0)
-    while stack:
-        node, depth = stack.pop()
-        if depth > best[0]:
-            best = (depth, getattr(node.meta, "start_pos", 0) or 0)
-        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
-    return best
-
-
-def parse_source(source: Source) -> tuple[n.Scheme | None, list[Diagnostic]]:
-    """Text -> AST, or the syntax diagnostic. Never raises for any text."""
-    tree, diagnostics = parse(source)
-    if tree is None:
-        return None, diagnostics
-    depth, at = _deepest(tree)
-    if depth > MAX_DEPTH:
-        return None, [_too_deep(source, at)]
-    try:
-        with deep_nesting():
-            return build(tree, source), []
-    except RecursionError:
-        return None, [_too_deep(source)]
-    except VisitError as exc:  # Lark wraps what the builder raises
-        if isinstance(exc.orig_exc, RecursionError):
-            return None, [_too_deep(source)]
-        raise
 
 
 def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
@@ -106,7 +44,20 @@ def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
         with deep_nesting():
             return _load(source, Path(path), _chain)
     except RecursionError:
-        return Loaded(source, None, [_too_deep(source)])
+        return Loaded(source, None, [too_deep(source)])
+
+
+def load_text(text: str, path: str | Path) -> Loaded:
+    """Like `load`, for text not yet saved (an editor's buffer) that lives at `path`.
+
+    Only an `extends` parent is read from disk, relative to `path`.
+    """
+    source = Source(str(path), text)
+    try:
+        with deep_nesting():
+            return _load(source, Path(path), ())
+    except RecursionError:
+        return Loaded(source, None, [too_deep(source)])
 
 
 def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
@@ -119,25 +70,27 @@ def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
         if any(d.is_error for d in more):
             return Loaded(source, scheme, diagnostics)
     diagnostics += checks.check(scheme)
-    if not any(d.is_error for d in diagnostics) and scheme.examples:
-        found = list(check_examples(scheme, lower(scheme)))
-        diagnostics += checks.apply_accepts_to(scheme, found)
-    return Loaded(source, scheme, diagnostics)
+    if any(d.is_error for d in diagnostics):
+        return Loaded(source, scheme, diagnostics)
+    plan = lower(scheme)
+    if scheme.examples:
+        diagnostics += checks.apply_accepts_to(scheme, list(check_examples(scheme, plan)))
+        if any(d.is_error for d in diagnostics):
+            return Loaded(source, scheme, diagnostics)
+    acknowledged = tuple(
+        Acknowledged(d.code, d.message, d.acknowledged, d.span.start_position[0])
+        for d in diagnostics
+        if d.acknowledged is not None
+    )
+    return Loaded(
+        source, scheme, diagnostics, with_hash(attrs.evolve(plan, acknowledged=acknowledged))
+    )
 
 
 def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
     """A scheme file -> its plan, or None and the diagnostics that prevent it."""
     loaded = load(path)
-    if loaded.scheme is None or not loaded.ok:
-        return None, loaded.diagnostics
-    acknowledged = tuple(
-        Acknowledged(d.code, d.message, d.acknowledged, d.span.start_position[0])
-        for d in loaded.diagnostics
-        if d.acknowledged is not None
-    )
-    with deep_nesting():
-        plan = attrs.evolve(lower(loaded.scheme), acknowledged=acknowledged)
-        return with_hash(plan), loaded.diagnostics
+    return loaded.plan, loaded.diagnostics
 
 
 def _resolve_extends(
@@ -157,11 +110,11 @@ def _resolve_extends(
             if not cycle
             else error("extends", cycle[0], span)
         ]
-    own = {m.key for m in scheme.body if isinstance(m, n.Meta)}
+    own = {m.key for m in scheme.body if isinstance(m, n.SETTINGS)}
     inherited = tuple(
         s
         for s in parent.scheme.body
-        if not (isinstance(s, n.Meta) and s.key in own) and not isinstance(s, n.Example)
+        if not (isinstance(s, n.SETTINGS) and s.key in own) and not isinstance(s, n.Example)
     )
     return attrs.evolve(scheme, body=inherited + scheme.body), []
 

@@ -391,16 +391,39 @@ class Example:
 
 @attrs.frozen
 class Meta:
-    """``source "..."``, ``version "..."``, ``total 1000``, ``rounding 2 half-up``."""
+    """``source "..."``, ``version "..."``: texts about the scheme."""
 
     key: str
     value: str
     span: Span = _span()
 
 
+@attrs.frozen
+class Total:
+    """``total 1000``: the declared maximum."""
+
+    points: Decimal
+    span: Span = _span()
+    key = "total"
+
+
+@attrs.frozen
+class Rounding:
+    """``rounding 2 half-up``: computed and deducted scores and the total are rounded."""
+
+    places: int
+    mode: str
+    span: Span = _span()
+    key = "rounding"
+
+
+Setting = Union[Meta, Total, Rounding]  # a child scheme's setting replaces its parent's
+SETTINGS = (Meta, Total, Rounding)
+
 SchemeStmt = Union[
-    Meta, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example, Accept, English
-]
+    Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
+    Accept, English,
+]  # fmt: skip
 
 
 @attrs.frozen
@@ -414,6 +437,16 @@ class Scheme:
 
     def meta(self, key: str) -> Meta | None:
         found = [m for m in _only(self.body, Meta) if m.key == key]
+        return found[-1] if found else None
+
+    @property
+    def total(self) -> Total | None:
+        found = _only(self.body, Total)
+        return found[-1] if found else None
+
+    @property
+    def rounding(self) -> Rounding | None:
+        found = _only(self.body, Rounding)
         return found[-1] if found else None
 
     @property

@@ -52,7 +52,7 @@ def test_eval_json_from_source_and_from_plan_agree(
     plan = tmp_path / "plan.json"
     assert run(capsys, "compile", str(SCHEME_249), "-o", str(plan))[0] == 0
     doc = json.loads(plan.read_text(encoding="utf-8"))
-    assert (doc["format_version"], doc["scheme"], len(doc["hash"])) == (1, "t-ccsa-249-2019", 64)
+    assert (doc["format_version"], doc["scheme"], len(doc["hash"])) == (2, "t-ccsa-249-2019", 64)
     a = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json")
     b = run(capsys, "eval", str(plan), str(EXAMPLE), "--format", "json")
     assert a == b

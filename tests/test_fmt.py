@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoredsl import fmt
+from scoredsl.builder import parse_source
 from scoredsl.cli import main
 from scoredsl.fmt import comments, format_source
-from scoredsl.loader import parse_source, scheme_files
+from scoredsl.loader import scheme_files
 from scoredsl.source import Source
 from tests.conftest import ROOT, STANDARDS
 from tests.strategies import GenScheme, schemes

@@ -11,7 +11,7 @@ import pytest
 from scoredsl.data import read_assessment
 from scoredsl.evaluate import EvaluationError, Result, evaluate
 from scoredsl.loader import load
-from scoredsl.plan import lower
+from scoredsl.lower import lower
 
 
 def write(tmp_path: Path, text: str, name: str = "s.score") -> Path:

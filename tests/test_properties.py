@@ -12,12 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoredsl.batch import read_batch
+from scoredsl.builder import parse_source
 from scoredsl.checks import check
 from scoredsl.data import read_assessment
 from scoredsl.diagnostics import Diagnostic
 from scoredsl.evaluate import evaluate
-from scoredsl.loader import parse_source
-from scoredsl.plan import Plan, lower
+from scoredsl.lower import lower
+from scoredsl.plan import Plan, with_hash
 from scoredsl.render.batch import BatchWriter
 from scoredsl.source import Source
 from tests.strategies import GenBand, GenScheme, assessments, broken, grammarish_text, schemes
@@ -100,7 +101,7 @@ def test_clean_band_tables_cover_every_value_once(gen: GenScheme) -> None:
 def _plan(gen: GenScheme) -> Plan:
     scheme, diagnostics = checked(gen.text())
     assert errors(diagnostics) == []
-    return lower(scheme)
+    return with_hash(lower(scheme))
 
 
 @st.composite

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from scoredsl.builder import parse_source
 from scoredsl.data import read_assessment
 from scoredsl.evaluate import evaluate
-from scoredsl.loader import compile_path, parse_source
-from scoredsl.plan import Plan, lower
+from scoredsl.loader import compile_path
+from scoredsl.lower import lower
+from scoredsl.plan import Plan
 from scoredsl.render.documents import percent, report_document, scheme_document
 from scoredsl.source import Source
 from tests.conftest import STANDARDS

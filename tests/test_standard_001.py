@@ -16,7 +16,7 @@ from scoredsl.data import read_assessment
 from scoredsl.diagnostics import Severity
 from scoredsl.evaluate import Result, evaluate
 from scoredsl.loader import compile_path
-from scoredsl.plan import Plan
+from scoredsl.plan import Expr, InputRef, ItemRef, Plan, ValueRef, Weighted
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEME = ROOT / "standards" / "cmm-525-0006.score"
@@ -143,24 +143,35 @@ def test_weights_as_published(plan: Plan) -> None:
     values = {v.name: v for v in plan.values}
     basic = values["basic_index_score"]
     assert basic.label == "基础指标得分"
-    assert basic.formula is not None and basic.formula[0] == "weighted"
-    assert [(ref[1], w * 100) for ref, w in basic.formula[1]] == BASIC_WEIGHTS
+    assert isinstance(basic.formula, Weighted)
+    assert [(_ref(t.ref), t.weight * 100) for t in basic.formula.terms] == BASIC_WEIGHTS
     assert sum(w for _, w in BASIC_WEIGHTS) == 185
     improvement = values["improvement_index_score"]
-    assert improvement.formula is not None
-    assert [(ref[1], w * 100) for ref, w in improvement.formula[1]] == IMPROVEMENT_WEIGHTS
+    assert isinstance(improvement.formula, Weighted)
+    assert [(_ref(t.ref), t.weight * 100) for t in improvement.formula.terms] == IMPROVEMENT_WEIGHTS
     assert sum(w for _, w in IMPROVEMENT_WEIGHTS) == 18
     assert values["comprehensive_score"].text == "basic_index_score + improvement_index_score"
 
 
+def _ref(ref: Expr) -> str:
+    assert isinstance(ref, InputRef | ValueRef | ItemRef)
+    return ref.id if isinstance(ref, ItemRef) else ref.name
+
+
+def _bands(plan: Plan, value: str) -> list[tuple[str, D]]:
+    v = next(v for v in plan.values if v.name == value)
+    assert v.input is not None
+    show = plan.input(v.input).show
+    return [(b.describe(show), b.result) for b in v.bands]
+
+
 def test_coefficient_bands_as_written(plan: Plan) -> None:
-    values = {v.name: v for v in plan.values}
-    assert [(b.text, b.result) for b in values["asa_coefficient"].bands] == [
+    assert _bands(plan, "asa_coefficient") == [
         ("x <= 20", D("1.0")),
         ("20 < x <= 30", D("0.8")),
         ("x > 30", D("0.6")),
     ]
-    assert [(b.text, b.result) for b in values["call_completion_coefficient"].bands] == [
+    assert _bands(plan, "call_completion_coefficient") == [
         ("x >= 90%", D("1.0")),
         ("80% <= x <= 90%", D("0.9")),
         ("70% <= x <= 80%", D("0.8")),

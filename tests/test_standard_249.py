@@ -40,7 +40,8 @@ def test_item_counts_and_kinds(plan249: Plan) -> None:
 
 
 def test_bands_of_the_complaint_rate(plan249: Plan) -> None:
-    bands = {b.text: b.result for b in plan249.item("5.6.2.4").bands}
+    show = plan249.input("complaint_rate").show
+    bands = {b.describe(show): b.result for b in plan249.item("5.6.2.4").bands}
     assert bands == {
         "x < 0.5%": Decimal(20),
         "0.5% <= x < 0.8%": Decimal(10),

@@ -23,10 +23,10 @@ from scoredsl.checks.points import (
     check_points_sum,
     check_total_sum,
 )
-from scoredsl.checks.scope import Scope
 from scoredsl.checks.types import check_types
 from scoredsl.checks.weights import check_weights_sum
 from scoredsl.diagnostics import Diagnostic, warning
+from scoredsl.semantics import Scope
 
 Check = Callable[[Scope], Iterable[Diagnostic]]
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from itertools import pairwise
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, condition_set, fmt_number
 from scoredsl.diagnostics import Diagnostic, error, warning
 from scoredsl.intervals import Interval, IntervalSet
+from scoredsl.semantics import Scope, condition_set, fmt_number
 
 
 def _tables(scope: Scope) -> Iterator[tuple[str, str, n.Input, tuple[n.Band, ...], n.Lookup]]:

@@ -11,59 +11,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, fmt_number, literal_value
 from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.intervals import Interval, IntervalSet
-
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-
-
-def total_set(expr: n.Expr) -> IntervalSet | None:
-    """The totals for which the condition holds, or None if it depends on more than total."""
-    match expr:
-        case n.Binary("and", left, right):
-            a, b = total_set(left), total_set(right)
-            return None if a is None or b is None else a.intersect(b)
-        case n.Binary("or", left, right):
-            a, b = total_set(left), total_set(right)
-            return None if a is None or b is None else a.union(b)
-        case n.Not(operand):
-            inner = total_set(operand)
-            return None if inner is None else IntervalSet.everything().minus(inner)
-        case n.Compare(operands, ops):
-            result = IntervalSet.everything()
-            for left, op, right in zip(operands, ops, operands[1:], strict=False):
-                piece = _comparison(left, op, right)
-                if piece is None:
-                    return None
-                result = result.intersect(piece)
-            return result
-    return None
-
-
-def _comparison(left: n.Expr, op: str, right: n.Expr) -> IntervalSet | None:
-    if _is_total(left) and _is_literal(right):
-        bound, op_ = literal_value(right), op  # type: ignore[arg-type]
-    elif _is_literal(left) and _is_total(right):
-        bound, op_ = literal_value(left), _FLIP[op]  # type: ignore[arg-type]
-    else:
-        return None
-    if op_ == "!=":
-        return IntervalSet.everything().minus(IntervalSet((Interval.point(bound),)))
-    interval = Interval.from_comparison(op_, bound)
-    return IntervalSet.of([interval]) if interval else None
-
-
-def _is_total(e: n.Expr) -> bool:
-    return isinstance(e, n.Name) and e.name == "total"
-
-
-def _is_literal(e: n.Expr) -> bool:
-    return isinstance(e, n.Number) or (isinstance(e, n.Neg) and isinstance(e.operand, n.Number))
+from scoredsl.semantics import Scope, fmt_number, total_set
 
 
 def _describe(s: Interval) -> str:
-    return s.describe(fmt_number).replace("x", "total")
+    return s.describe(fmt_number, var="total")
 
 
 def check_levels(scope: Scope) -> Iterator[Diagnostic]:

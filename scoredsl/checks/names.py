@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import FUNCTIONS, Scope, did_you_mean, walk_expr
 from scoredsl.diagnostics import Diagnostic, error, warning
+from scoredsl.semantics import FUNCTIONS, Scope, did_you_mean, walk_expr
 from scoredsl.source import Span
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import Scope, fmt_number, sum_terms
 from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.semantics import Scope, fmt_number, sum_terms
 
 
 def _sum_text(items: tuple[n.Item, ...]) -> str:
@@ -34,18 +34,18 @@ def check_points_sum(scope: Scope) -> Iterator[Diagnostic]:
 
 
 def check_total_sum(scope: Scope) -> Iterator[Diagnostic]:
-    meta = scope.scheme.meta("total")
+    stmt = scope.scheme.total
     items = scope.scheme.items
-    if meta is None or not items:
+    if stmt is None or not items:
         return
-    declared = Decimal(meta.value)
+    declared = stmt.points
     total = sum((i.points for i in items), Decimal(0))
     if total != declared:
         yield error(
             "total-sum",
             f"the scheme's total is {fmt_number(declared)} but its top-level items add up to "
             f"{_sum_text(items)}",
-            meta.span,
+            stmt.span,
             anchor="scheme",
         )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import NUMERIC_TYPES, Scope, band_literals, is_percent
 from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.semantics import NUMERIC_TYPES, Scope, band_literals, is_percent
 
 BOOL, NUMBER, PERCENT = "bool", "number", "percent"
 UNKNOWN = "unknown"  # an undefined name: unknown-name reports it, nothing else should

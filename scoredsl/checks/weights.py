@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import (
+from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.semantics import (
     Scope,
     fmt_number,
-    is_percent,
-    literal_value,
     sum_terms,
     walk_expr,
+    weight_fraction,
 )
-from scoredsl.diagnostics import Diagnostic, error
 
 
 def _formulas(scope: Scope) -> Iterator[tuple[n.Expr, str]]:
@@ -24,12 +23,6 @@ def _formulas(scope: Scope) -> Iterator[tuple[n.Expr, str]]:
     for value in scope.scheme.values:
         if isinstance(value.kind, n.Formula):
             yield value.kind.expr, f"value:{value.name}"
-
-
-def weight_fraction(lit: n.Literal) -> Decimal:
-    """A weight as a fraction: ``30%`` and ``0.3`` are both 0.3."""
-    x = literal_value(lit)
-    return x / 100 if is_percent(lit) else x
 
 
 def check_weights_sum(scope: Scope) -> Iterator[Diagnostic]:

@@ -16,7 +16,7 @@ import jinja2
 
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
-from scoredsl.plan import Band, Item, Plan
+from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
 
 WORDS = {
     "zh": {
@@ -102,11 +102,9 @@ class _Labels:
         return en if self.lang == "en" and en else label
 
 
-def _band_text(band: Band) -> str:
+def _band_text(plan: Plan, band: Band, input_name: str) -> str:
     """As the standard writes a band: ``< 90%``, ``90% <= _ < 95%``, ``else``."""
-    if band.text.startswith("x "):
-        return band.text[2:]
-    return band.text.replace(" x ", " _ ")
+    return band.describe(plan.input(input_name).show, var="_").removeprefix("_ ")
 
 
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
@@ -121,7 +119,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "children": {i.id: plan.children_of(i) for i in plan.items},
         "banded": [i for i in plan.items if i.kind == "banded"],
         "vetoed": [i for i in plan.items if i.vetoes],
-        "band_text": _band_text,
+        "band_text": lambda band, name: _band_text(plan, band, name),
         "inputs": {i.name: i for i in plan.inputs},
         "indent": lambda item: item.depth - 1,
         "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
@@ -133,21 +131,24 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
 def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
     """Each weighted sum (001 appendix C) as a table: term, weight, and the weights' sum."""
 
-    def term(ref: tuple[Any, ...]) -> str:
-        kind, name = ref[0], ref[1]
-        if kind == "item":
-            item = plan.item(name)
-            return f"{name} {label(item.label, item.en)}"
-        labels = {i.name: i.label for i in plan.inputs} | {v.name: v.label for v in plan.values}
-        labelled = labels.get(name) if kind in ("input", "value") else None
-        return f"{labelled} ({name})" if labelled else str(name)
+    labels = {i.name: i.label for i in plan.inputs} | {v.name: v.label for v in plan.values}
+
+    def term(ref: Expr) -> str:
+        match ref:
+            case ItemRef(item_id):
+                item = plan.item(item_id)
+                return f"{item_id} {label(item.label, item.en)}"
+            case InputRef(name) | ValueRef(name):
+                labelled = labels.get(name)
+                return f"{labelled} ({name})" if labelled else name
+        raise AssertionError(f"a weight's term is a reference, not {ref!r}")
 
     tables = []
     owners = [(v.label or v.name, v.en, v.formula) for v in plan.values]
     owners += [(f"{i.id} {i.label}", i.en, i.formula) for i in plan.items]
     for title, en, formula in owners:
-        if formula is not None and formula[0] == "weighted":
-            rows = [(term(ref), weight) for ref, weight in formula[1]]
+        if isinstance(formula, Weighted):
+            rows = [(term(t.ref), t.weight) for t in formula.terms]
             total = sum((w for _, w in rows), Decimal(0))
             tables.append({"title": label(title, en), "rows": rows, "sum": total})
     return tables

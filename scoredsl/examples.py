@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from scoredsl import nodes as n
-from scoredsl.checks.scope import literal_value
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.exactjson import number
 from scoredsl.plan import Plan
+from scoredsl.semantics import literal_value
 
 
 def example_data(example: n.Example, scheme: n.Scheme) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""The symbol table every check reads: inputs, values, items, levels, by name."""
+"""Semantics: AST -> what checks and lowering both read.
+
+The symbol table (`Scope`: inputs, values, items, levels by name, parents and depths),
+literal values, the interval set of a band condition, the totals a level condition
+covers (`total_set`), weights as fractions, and the inputs a score depends on. It sits
+below both `checks/` and `lower`, so neither borrows from the other.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ from decimal import Decimal
 import attrs
 
 from scoredsl import nodes as n
+from scoredsl.exactjson import number
 from scoredsl.intervals import Interval, IntervalSet
+
+fmt_number = number  # a Decimal as a person writes it: 1000, 873.5, 0.965
 
 FUNCTIONS = {"min": (1, None), "max": (1, None), "round": (1, 2), "floor": (1, 1),
              "ceil": (1, 1), "abs": (1, 1)}  # fmt: skip
@@ -53,8 +62,8 @@ class Scope:
 
     @property
     def declared_total(self) -> Decimal | None:
-        meta = self.scheme.meta("total")
-        return Decimal(meta.value) if meta else None
+        total = self.scheme.total
+        return total.points if total else None
 
     @property
     def max_total(self) -> Decimal:
@@ -157,16 +166,67 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     return ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?",)
 
 
-def fmt_number(x: Decimal) -> str:
-    """A Decimal as a person writes it: no exponent, no trailing zeros."""
-    if x == x.to_integral_value():
-        return str(x.quantize(Decimal(1)))
-    return f"{x.normalize():f}"
-
-
 def sum_terms(parts: list[str], shown: int = 20) -> str:
     """``20 + 25 + 10``; a long sum keeps its ends: ``1 + 1 + … + 1 (100000 terms)``."""
     if len(parts) <= shown:
         return " + ".join(parts)
     head, tail = parts[: shown - 2], parts[-2:]
     return f"{' + '.join(head)} + … + {' + '.join(tail)} ({len(parts)} terms)"
+
+
+# ---- levels: the totals a condition covers --------------------------------------------
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def total_set(expr: n.Expr) -> IntervalSet | None:
+    """The totals for which the condition holds, or None if it depends on more than total."""
+    match expr:
+        case n.Binary("and", left, right):
+            a, b = total_set(left), total_set(right)
+            return None if a is None or b is None else a.intersect(b)
+        case n.Binary("or", left, right):
+            a, b = total_set(left), total_set(right)
+            return None if a is None or b is None else a.union(b)
+        case n.Not(operand):
+            inner = total_set(operand)
+            return None if inner is None else IntervalSet.everything().minus(inner)
+        case n.Compare(operands, ops):
+            result = IntervalSet.everything()
+            for left, op, right in zip(operands, ops, operands[1:], strict=False):
+                piece = _comparison(left, op, right)
+                if piece is None:
+                    return None
+                result = result.intersect(piece)
+            return result
+    return None
+
+
+def _comparison(left: n.Expr, op: str, right: n.Expr) -> IntervalSet | None:
+    if _is_total(left) and _is_literal(right):
+        bound, op_ = literal_value(right), op  # type: ignore[arg-type]
+    elif _is_literal(left) and _is_total(right):
+        bound, op_ = literal_value(left), _FLIP[op]  # type: ignore[arg-type]
+    else:
+        return None
+    if op_ == "!=":
+        return IntervalSet.everything().minus(IntervalSet((Interval.point(bound),)))
+    interval = Interval.from_comparison(op_, bound)
+    return IntervalSet.of([interval]) if interval else None
+
+
+def _is_total(e: n.Expr) -> bool:
+    return isinstance(e, n.Name) and e.name == "total"
+
+
+def _is_literal(e: n.Expr) -> bool:
+    return isinstance(e, n.Number) or (isinstance(e, n.Neg) and isinstance(e.operand, n.Number))
+
+
+# ---- weights ---------------------------------------------------------------------------
+
+
+def weight_fraction(lit: n.Literal) -> Decimal:
+    """A weight as a fraction: ``30%`` and ``0.3`` are both 0.3."""
+    x = literal_value(lit)
+    return x / 100 if is_percent(lit) else x

@@ -370,6 +370,7 @@ class Plan:
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     acknowledged: tuple[Acknowledged, ...] = ()
+    tiers: tuple[str, ...] = ()  # the standard's names for items at depth 1, 2, ...: 能力域
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)

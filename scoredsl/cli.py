@@ -350,8 +350,8 @@ def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
         print(f"error[eval]: {args.data}: {exc}", file=sys.stderr)
         return INPUT_ERROR
     fmt = args.format or "text"
-    inputs = [args.scheme, args.data]
     lang = args.lang or ("zh" if fmt in ("md", "html") else "en")
+    inputs = [args.scheme, args.data]
     if fmt == "json":
         _write(exactjson.dumps(result.to_dict(lang), indent=2) + "\n", args.output, inputs)
     elif fmt == "text":

@@ -1,34 +1,40 @@
 """CLI: argv -> the pipeline. The only module that prints or exits.
 
-Exit codes: 0 success, 1 the input (scheme or data) has errors, 2 usage or I/O problem.
+Exit codes: 0 success, 1 the input (scheme or data) has errors, 2 usage or I/O problem,
+130 interrupted (Ctrl-C), 141 the reader of stdout went away (`scoredsl ... | head -1`,
+the status a shell gives a program that SIGPIPE ends). Files named by `-o` are written
+through a temporary file renamed into place when the run completes (`scoredsl.output`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 
 from scoredsl import __version__, columnar, exactjson, spark
-from scoredsl.batch import BATCH, SINGLE, ReadError, read_single
+from scoredsl.batch import BATCH, SINGLE, ReadError, Row, csv_columns, read_batch, read_single
 from scoredsl.builder import deep_nesting
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
 from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.output import OutputError, atomic_output, atomic_path, check_target
 from scoredsl.plan import Plan, PlanFormatError
+from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
 from scoredsl.source import Source
 from scoredsl.sql import UnsupportedPlan, plan_to_sql
 
-OK, INPUT_ERROR, USAGE = 0, 1, 2
+OK, INPUT_ERROR, USAGE, INTERRUPTED, BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check .score files or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument(
+        "--verbose", action="store_true", help="show each acknowledged note in full (text)"
+    )
 
     c = sub.add_parser("fmt", help="lay .score files out canonically, comments kept")
     c.add_argument("paths", nargs="+", metavar="PATH")
@@ -62,16 +71,32 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scheme", metavar="SCHEME")
     c.add_argument("--format", choices=("text", "json"), default="text")
 
-    c = sub.add_parser("template", help="print a YAML data file to fill in")
+    c = sub.add_parser("template", help="a data file to fill in: YAML, a CSV header or Excel")
     c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("--format", choices=("yaml", "csv", "xlsx"), default="yaml")
+    c.add_argument(
+        "--batch", action="store_true", help="xlsx: one row per assessment (CSV always is)"
+    )
+    c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
     c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
     c.add_argument(
-        "data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv/.parquet (batch)"
+        "data",
+        metavar="DATA",
+        help=".yaml/.yml/.json (one), .jsonl/.csv/.parquet (batch) or .xlsx (either)",
     )
-    c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
-    c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
+    c.add_argument(
+        "--format",
+        choices=("text", "json", "md", "html", "csv", "jsonl", "parquet"),
+        default=None,
+    )
+    c.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=None,
+        help="the language of every text for people (default: zh for md/html, en otherwise)",
+    )
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     c.add_argument("--quiet", action="store_true", help="no progress output for batches")
     c.add_argument(
@@ -85,20 +110,28 @@ def _parser() -> argparse.ArgumentParser:
         "--engine",
         choices=("duckdb", "python", "spark"),
         default="duckdb",
-        help="what evaluates a batch (default: duckdb; single assessments use python)",
+        help="what evaluates a batch file (default: duckdb; single assessments use python)",
     )
     c.add_argument("--spark-master", metavar="URL", help="Spark master for --engine spark")
 
     c = sub.add_parser("sql", help="print the SQL query that scores a batch table")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
-    c.add_argument("--dialect", choices=("duckdb", "spark", "postgres", "trino", "bigquery"),
-                   default="duckdb")  # fmt: skip
+    c.add_argument(
+        "--dialect", choices=("duckdb", "spark", "postgres", "trino", "bigquery"), default="duckdb"
+    )
 
     c = sub.add_parser("docs", help="the scheme as the standard's own tables")
     c.add_argument("scheme", metavar="SCHEME")
     c.add_argument("--format", choices=("md", "html"), default="md")
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (scoredsl[lsp])",
+        description="The scoredsl language server (LSP over stdio) for editors; "
+        "see editors/vscode/README.md. Needs the lsp extra: pip install 'scoredsl[lsp]'.",
+    )
     return p
 
 
@@ -118,11 +151,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "template": cmd_template,
         "eval": cmd_eval,
         "docs": cmd_docs,
+        "lsp": cmd_lsp,
         "sql": cmd_sql,
     }[args.command]
     try:
         with deep_nesting():
-            return handler(args)
+            status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _broken_pipe()
+    except KeyboardInterrupt:
+        print("scoredsl: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OutputError as exc:
+        print(f"scoredsl: {exc}", file=sys.stderr)
+        return USAGE
     except RecursionError:
         print("scoredsl: the scheme nests too deeply to evaluate", file=sys.stderr)
         return INPUT_ERROR
@@ -138,6 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"scoredsl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr
         )
         return USAGE
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout left: say nothing (the Python docs' recipe for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the flush at exit must not fail again
+    return BROKEN_PIPE
 
 
 class _Exit(Exception):
@@ -174,16 +226,18 @@ def _plan(path: str) -> Plan:
     return plan
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, inputs: Sequence[str]) -> None:
+    """To stdout, or to the file `output` through a temporary file (never onto an input)."""
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with atomic_output(output, inputs) as handle:
+            handle.write(text)
     else:
         sys.stdout.write(text)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
-    _write(plan.to_json() + "\n", args.output)
+    _write(plan.to_json() + "\n", args.output, [args.scheme])
     if args.output:
         print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
     return OK
@@ -214,31 +268,96 @@ def cmd_inputs(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    sys.stdout.write(template_yaml(_plan(args.scheme)))
+    plan = _plan(args.scheme)
+    if args.format == "yaml":
+        _write(template_yaml(plan), args.output, [args.scheme])
+    elif args.format == "csv":
+        _write(",".join(csv_columns(plan)) + "\n", args.output, [args.scheme])
+    elif not args.output:
+        print("scoredsl: --format xlsx writes a workbook: give -o FILE.xlsx", file=sys.stderr)
+        return USAGE
+    else:
+        from scoredsl.xlsx import write_template  # openpyxl loads only when asked for
+
+        with atomic_path(args.output, [args.scheme]) as partial:
+            write_template(plan, partial, args.batch, args.scheme)
+        print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
     return OK
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    _write(scheme_document(_plan(args.scheme), args.format, args.lang), args.output)
+    text = scheme_document(_plan(args.scheme), args.format, args.lang)
+    _write(text, args.output, [args.scheme])
+    return OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from scoredsl.lsp.server import serve  # pygls is an optional extra
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and not str(exc.name).startswith("pygls."):
+            raise
+        print(
+            "scoredsl: the language server needs pygls: pip install 'scoredsl[lsp]'",
+            file=sys.stderr,
+        )
+        return USAGE
+    serve()
     return OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
     data = Path(args.data)
+    if data.is_dir():
+        print(f"scoredsl: {args.data} is a directory; give a data file", file=sys.stderr)
+        return USAGE
     if not data.is_file():
         print(f"scoredsl: no such file: {args.data}", file=sys.stderr)
         return USAGE
+    inputs = [args.scheme, args.data]
+    if args.output:
+        check_target(args.output, inputs)  # refused before any work is done
     suffix = data.suffix.lower()
     if suffix in BATCH:
         return _eval_batch(plan, data, args)
+    if suffix == ".xlsx":
+        return _eval_workbook(plan, data, args)
     if suffix not in SINGLE:
         print(
-            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr
+            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl, .csv or .xlsx",
+            file=sys.stderr,
         )
         return USAGE
     try:
         raw = read_single(data)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_workbook(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+    from scoredsl import xlsx  # openpyxl loads only when asked for
+
+    try:
+        book, form = xlsx.open_workbook(plan, data)
+        if form == "batch":
+            return _eval_batch(plan, data, args, xlsx.read_batch_form(plan, book))
+        raw = xlsx.read_single_form(plan, book)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except DataError as exc:
+        for problem in exc.problems:
+            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
+    try:
         result = evaluate(plan, read_assessment(plan, raw))
     except ReadError as exc:
         print(f"error[data]: {exc}", file=sys.stderr)
@@ -252,19 +371,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"error[eval]: {args.data}: {exc}", file=sys.stderr)
         return INPUT_ERROR
     fmt = args.format or "text"
+    lang = args.lang or ("zh" if fmt in ("md", "html") else "en")
+    inputs = [args.scheme, args.data]
     if fmt == "json":
-        _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output)
+        _write(exactjson.dumps(result.to_dict(lang), indent=2) + "\n", args.output, inputs)
     elif fmt == "text":
-        _write(result_text(result) + "\n", args.output)
+        _write(result_text(result, lang) + "\n", args.output, inputs)
     elif fmt in ("md", "html"):
-        _write(report_document(result, fmt, args.lang), args.output)
+        _write(report_document(result, fmt, lang), args.output, inputs)
     else:
         print(f"scoredsl: --format {fmt} is for batches (.jsonl, .csv)", file=sys.stderr)
         return USAGE
     return OK
 
 
-def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+def _eval_batch(
+    plan: Plan, data: Path, args: argparse.Namespace, rows: Iterable[Row] | None = None
+) -> int:
     fmt = columnar.output_format(args.output, args.format)
     if fmt not in ("csv", "jsonl", "parquet"):
         print(f"scoredsl: a batch is written as csv, jsonl or parquet, not {fmt}", file=sys.stderr)
@@ -272,42 +395,85 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
     if fmt == "parquet" and not args.output:
         print("scoredsl: Parquet output needs -o FILE.parquet", file=sys.stderr)
         return USAGE
-    progress = None if args.quiet else columnar.TerminalProgress(None)
-    # TODO(output.py): use scoredsl/output.py (branch reliability) once it lands on main.
-    target = Path(args.output) if args.output else None
-    temp = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with temp.open("wb") if temp else _Stdout() as out:
-            if args.engine == "spark":
-                rows, failed = spark.run_spark(plan, data, out, fmt, args.spark_master)
-            else:
-                rows, failed = columnar.run_batch(
-                    plan, data, out, fmt, args.engine, args.jobs, progress
-                )
-        if temp is not None and target is not None:
-            temp.replace(target)
-    except spark.EngineUnavailable as exc:
-        print(f"scoredsl: {exc}", file=sys.stderr)
+
+    done = [0, 0]  # rows, failed: written so far
+    terminal = columnar.TerminalProgress(None)
+
+    def progress(rows: int, failed: int) -> None:
+        if args.quiet:
+            return
+        if terminal.enabled:
+            terminal(rows, failed)
+        elif rows // 10000 > done[0] // 10000:
+            print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+        done[:] = [rows, failed]
+
+    if rows is None and data.suffix.lower() in columnar.INPUTS:
+        return _eval_batch_file(plan, data, args, fmt, progress, done)
+    if fmt == "parquet":
+        print("scoredsl: a workbook batch is written as csv or jsonl", file=sys.stderr)
         return USAGE
-    finally:
-        if temp is not None and temp.exists():
-            temp.unlink()
-    if progress is not None and progress.enabled:
-        print(file=sys.stderr)
+    try:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout
+            if args.output:
+                out = stack.enter_context(
+                    atomic_output(args.output, [args.scheme, args.data], newline="")
+                )
+            if rows is None:
+                handle = stack.enter_context(data.open("rb"))  # decoded line by line
+                rows = read_batch(data, handle, plan)
+            total, failed = write_batch(plan, rows, out, fmt, args.jobs, progress)
+    except ReadError as exc:  # the file as a whole (no header, two columns for one value)
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        where = f"; nothing written to {args.output}" if args.output else ""
+        print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
+        return INTERRUPTED
     if not args.quiet:
-        print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
+        print(f"evaluated {total} rows: {total - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK
 
 
-class _Stdout:
-    """stdout as a binary file, for output written in bytes."""
-
-    def __enter__(self) -> BinaryIO:
-        sys.stdout.flush()
-        return sys.stdout.buffer
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout.buffer.flush()
+def _eval_batch_file(
+    plan: Plan,
+    data: Path,
+    args: argparse.Namespace,
+    fmt: str,
+    progress: columnar.Progress,
+    done: list[int],
+) -> int:
+    """A .csv, .jsonl or .parquet batch through the engine asked for (DuckDB by default)."""
+    out: IO[bytes]
+    try:
+        with contextlib.ExitStack() as stack:
+            if args.output:
+                target = stack.enter_context(atomic_path(args.output, [args.scheme, args.data]))
+                out = stack.enter_context(target.open("wb"))
+            else:
+                sys.stdout.flush()
+                out = sys.stdout.buffer
+            if args.engine == "spark":
+                total, failed = spark.run_spark(plan, data, out, fmt, args.spark_master)
+            else:
+                total, failed = columnar.run_batch(
+                    plan, data, out, fmt, args.engine, args.jobs, progress
+                )
+            out.flush()
+    except spark.EngineUnavailable as exc:
+        print(f"scoredsl: {exc}", file=sys.stderr)
+        return USAGE
+    except ReadError as exc:  # the file as a whole (no header, two columns for one value)
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        where = f"; nothing written to {args.output}" if args.output else ""
+        print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
+        return INTERRUPTED
+    if not args.quiet:
+        print(f"evaluated {total} rows: {total - failed} ok, {failed} failed", file=sys.stderr)
+    return INPUT_ERROR if failed else OK
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -332,8 +498,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return USAGE
     diagnostics: list[Diagnostic] = []
     files = list(scheme_files(args.paths))
+    shown: list[Diagnostic | str] = []
     for path in files:
-        diagnostics += load(path).diagnostics
+        found = load(path).diagnostics
+        diagnostics += found
+        quiet = [d for d in found if d.acknowledged is not None and not args.verbose]
+        shown += [d for d in found if d.acknowledged is None or args.verbose]
+        if quiet:
+            shown.append(_acknowledged_line(path, quiet))
     errors, warnings = summary(diagnostics)
     if args.format == "json":
         doc = {
@@ -343,14 +515,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        for d in diagnostics:
-            print(render_text(d), end="\n\n")
+        for d in shown:
+            if isinstance(d, str):
+                print(d)
+            else:
+                print(render_text(d), end="\n\n")
         notes = sum(1 for d in diagnostics if d.acknowledged is not None)
         print(
             f"checked {len(files)} file(s): {errors} error(s), {warnings} warning(s), "
             f"{notes} acknowledged"
         )
     return INPUT_ERROR if errors else OK
+
+
+def _acknowledged_line(path: Path, notes: Sequence[Diagnostic]) -> str:
+    """One line for a file's acknowledged notes: `file: 3 acknowledged (band-overlap, ...)`."""
+    codes: dict[str, int] = {}
+    for d in notes:
+        codes[d.code] = codes.get(d.code, 0) + 1
+    listed = ", ".join(c + (f" x{k}" if k > 1 else "") for c, k in sorted(codes.items()))
+    return f"{path}: {len(notes)} acknowledged ({listed}); --verbose shows them"
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -388,7 +572,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             print(f"would reformat {path}", file=sys.stderr)
             status = INPUT_ERROR
         else:
-            path.write_text(text, encoding="utf-8")
+            with atomic_output(path) as handle:  # never half a file, even on Ctrl-C
+                handle.write(text)
             print(f"reformatted {path}", file=sys.stderr)
     verb = "would reformat" if args.check or args.diff else "reformatted"
     print(f"{verb} {changed} of {len(files)} file(s)", file=sys.stderr)

@@ -17,13 +17,13 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from sqlglot import exp
 
-from scoredsl.batch import read_batch
+from scoredsl.batch import ReadError, Row, read_batch
 from scoredsl.plan import PLACES, Plan
 from scoredsl.render.batch import BatchWriter, write_batch
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
@@ -87,7 +87,7 @@ def _python(
                     plan, parquet_rows(plan, data), handle, text_fmt, jobs, progress
                 )
             else:
-                with data.open(encoding="utf-8-sig", newline="") as source:
+                with data.open("rb") as source:
                     rows, failed = write_batch(
                         plan, read_batch(data, source, plan), handle, text_fmt, jobs, progress
                     )
@@ -118,21 +118,31 @@ def parquet_rows(plan: Plan, data: Path) -> Iterator[tuple[str, Any]]:
     while chunk := cursor.fetchmany(10000):
         for cells in chunk:
             number += 1
-            yield _row_mapping(plan, header, ["" if c is None else str(c) for c in cells], number)
+            yield from _row_mapping(
+                plan, header, ["" if c is None else str(c) for c in cells], number
+            )
 
 
-def _row_mapping(plan: Plan, header: list[str], cells: list[str], number: int) -> tuple[str, Any]:
-    """One row as a raw mapping, read the way `scoredsl.batch` reads a CSV row."""
+class _Reread(Exception):
+    """A row Python reads differently on its own: the whole file goes through Python."""
+
+
+def _row_mapping(plan: Plan, header: list[str], cells: list[str], number: int) -> list[Row]:
+    """One row as `scoredsl.batch` reads it (nothing for a blank row), numbered `number`."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, cells])
     buffer.seek(0)
-    row = next(read_batch(Path("row.csv"), buffer, plan))
-    ident, raw = row
-    if "id" not in header or not cells[header.index("id")].strip():
-        ident = str(number)
-        if isinstance(raw, dict) and "id" in raw:
-            raw["id"] = ident
-    return ident, raw
+    rows = list(read_batch(Path("row.csv"), buffer, plan))
+    out = []
+    for ident, raw in rows:
+        if isinstance(raw, ReadError):
+            raise _Reread(str(raw))
+        if "id" not in header or not cells[header.index("id")].strip():
+            ident = str(number)
+            if isinstance(raw, dict) and "id" in raw:
+                raw["id"] = ident
+        out.append((ident, raw))
+    return out
 
 
 # ---- DuckDB ------------------------------------------------------------------------------
@@ -203,14 +213,16 @@ def read_header(data: Path) -> list[str] | None:
         if os.fstat(raw.fileno()).st_size == 0:
             return None
         with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            if view.find(b"\n\n") >= 0 or view.find(b"\n\r\n") >= 0 or view.find(b"\r") >= 0:
-                return None
+            if view.find(b"\n\n") >= 0 or view.find(b"\n\r\n") >= 0:
+                return None  # blank lines: DuckDB and Python would number rows differently
     try:
         with data.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
     except (UnicodeDecodeError, csv.Error):
         return None
-    return None if header is None else [h.strip().lstrip("\ufeff") for h in header]
+    if header is None or not any(h.strip() for h in header):
+        return None
+    return [h.strip() for h in header]
 
 
 def _duckdb(
@@ -263,7 +275,11 @@ def _duckdb(
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         failed = 0
         if flagged:
-            failed = _python_rows(con, plan, data, header, flagged, Path(tmp))
+            try:
+                failed, blank = _python_rows(con, plan, header, flagged, Path(tmp))
+            except _Reread:
+                return _python(plan, data, out, fmt, jobs, progress)
+            rows -= blank
         if progress is not None:
             progress(rows, failed)
         final = (
@@ -281,36 +297,52 @@ def _duckdb(
 
 
 def python_cells(
-    plan: Plan, data: Path, header: list[str], flagged: list[int]
-) -> Iterator[tuple[int, list[str], bool]]:
-    """(row number, output cells, failed) for each flagged row, from the Python reader and
-    evaluator: exactly what the Python engine writes for that row."""
-    wanted = set(flagged)
-    last = max(flagged, default=0)
-    for number, (ident, raw) in _numbered_rows(plan, data, header):
-        if number > last:
-            break
-        if number not in wanted:
+    plan: Plan, header: list[str], rows: Iterable[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str] | None, bool]]:
+    """(row number, output cells or None for a blank row, failed) for each of `rows` (their
+    number and raw cells), from the Python reader and evaluator: exactly what the Python
+    engine writes for that row."""
+    for number, cells in rows:
+        found = _row_mapping(plan, header, cells, number)
+        if not found:
+            yield number, None, False
             continue
+        ident, raw = found[0]
         buffer = io.StringIO()
         failed = BatchWriter(plan, buffer, "csv", header=False).row(ident, raw) is not None
-        for cells in csv.reader(io.StringIO(buffer.getvalue())):
-            yield number, cells, failed
+        for out in csv.reader(io.StringIO(buffer.getvalue())):
+            yield number, out, failed
+
+
+def _raw_cells(con: Any, header: list[str], flagged: list[int]) -> Iterator[tuple[int, list[str]]]:
+    """The flagged rows' cells as the SQL source read them, in order."""
+    row = exp.column(ROW, quoted=True)
+    cols = [exp.column(h, quoted=True) for h in header]
+    wanted = exp.In(this=row.copy(), expressions=[exp.Literal.number(n) for n in flagged])
+    query = exp.select(row, *cols).from_("batch").where(wanted).order_by(row.copy())
+    cursor = con.execute(query.sql("duckdb"))
+    while chunk := cursor.fetchmany(10000):
+        for number, *cells in chunk:
+            yield int(number), ["" if c is None else str(c) for c in cells]
 
 
 def _python_rows(
-    con: Any, plan: Plan, data: Path, header: list[str], flagged: list[int], tmp: Path
-) -> int:
-    """Evaluate the flagged rows in Python and put their cells into `scored`; return how
-    many of them failed."""
+    con: Any, plan: Plan, header: list[str], flagged: list[int], tmp: Path
+) -> tuple[int, int]:
+    """Evaluate the flagged rows in Python and put their cells into `scored` (a blank row
+    is dropped, as Python skips it); return how many failed and how many were blank."""
     fixed = tmp / "python-rows.csv"
     failed = 0
+    blank: list[int] = []
     with fixed.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([ROW, *csv_header(plan)])
-        for number, cells, bad in python_cells(plan, data, header, flagged):
+        for number, cells, bad in python_cells(plan, header, _raw_cells(con, header, flagged)):
             failed += bad
-            writer.writerow([number, *cells])
+            if cells is None:
+                blank.append(number)
+            else:
+                writer.writerow([number, *cells])
     names = csv_header(plan)
     types = exp.Struct(
         expressions=[
@@ -355,20 +387,10 @@ def _python_rows(
         ),
     )
     con.execute(update.sql("duckdb"))
-    return failed
-
-
-def _numbered_rows(
-    plan: Plan, data: Path, header: list[str]
-) -> Iterator[tuple[int, tuple[str, Any]]]:
-    """Python's reading of the batch, with the row numbers the SQL source gives."""
-    if data.suffix.lower() == ".parquet":
-        for number, row in enumerate(parquet_rows(plan, data), 1):
-            yield number, row
-        return
-    with data.open(encoding="utf-8-sig", newline="") as handle:
-        for number, row in enumerate(read_batch(data, handle, plan), 2):
-            yield number, row
+    if blank:
+        where = exp.column(ROW, quoted=True).isin(*(exp.Literal.number(n) for n in blank))
+        con.execute(exp.delete("scored", where=where).sql("duckdb"))
+    return failed, len(blank)
 
 
 def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> None:

@@ -70,18 +70,22 @@ def run_spark(
     names = csv_header(plan)
     result = spark.sql(query.sql("spark")).select(*(f"`{n}`" for n in [*names, "_python", ROW]))
     scored = sorted(result.collect(), key=lambda r: r[ROW])
-    flagged = [r[ROW] for r in scored if r["_python"]]
-    fixed = {n: (cells, bad) for n, cells, bad in python_cells(plan, data, header, flagged)}
+    flagged = {r[ROW] for r in scored if r["_python"]}
+    cells_of = ((int(r[0]), r[1:]) for r in rows if int(r[0]) in flagged)
+    fixed = {n: (cells, bad) for n, cells, bad in python_cells(plan, header, cells_of)}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    failed = 0
+    failed = written = 0
     for r in scored:
         if r[ROW] in fixed:
             cells, bad = fixed[r[ROW]]
             failed += bad
+            if cells is None:  # a blank row: Python skips it
+                continue
             writer.writerow(cells)
         else:
             writer.writerow(["" if r[n] is None else r[n] for n in names])
+        written += 1
     out.write(buffer.getvalue().encode("utf-8"))
-    return len(scored), failed
+    return written, failed

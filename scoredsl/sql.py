@@ -29,6 +29,8 @@ import attrs
 from sqlglot import exp
 
 from scoredsl import plan as p
+from scoredsl.limits import CELL_CHARS
+from scoredsl.output import FORMULA_STARTS, neutralise_cell
 from scoredsl.plan import (
     PLACES,
     ArithOp,
@@ -51,6 +53,8 @@ COUNT_DIGITS = 9  # samples and problems
 TRUE_WORDS = ("true", "yes", "1", "是", "y")
 FALSE_WORDS = ("false", "no", "0", "否", "n")
 ROW = "_row"  # the row number column a runner may add to the batch table
+_SPACE = r"[\p{Z}\t-\r\x{1c}-\x{1f}\x{85}]"  # what Python's str.strip() removes
+_EDGE_SPACE = f"^{_SPACE}|{_SPACE}$"
 
 
 class UnsupportedPlan(ValueError):
@@ -422,6 +426,9 @@ class _Compiler:
         for name in names:
             if name is not None:
                 self.cell_cols[name] = self.bind(self.cell(name), 0, prefix="c")
+                text = exp.Cast(this=_col(name), to=exp.DataType.build("VARCHAR"))
+                long = exp.GT(this=exp.Length(this=text), expression=_lit(CELL_CHARS))
+                self.problem(exp.func("COALESCE", long, exp.false()), f"{name} is a long cell")
 
     def text_of(self, column: str | None) -> _V | None:
         return None if column is None else self.cell_cols[column]
@@ -1061,12 +1068,6 @@ def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
 
 def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, explain: bool) -> Query:
     plan = c.plan
-    flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _ in c.problems])
-    last = len(c.layers)
-    c.layers.append([("_python", flag)])
-    reasons = _case(
-        [(exp.func("COALESCE", bad.copy(), exp.true()), _s(reason)) for bad, reason in c.problems]
-    )
     python = _col("_python")
 
     def out(value: exp.Expr) -> exp.Expr:
@@ -1079,9 +1080,26 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
         return exp.Cast(this=shown, to=exp.DataType.build(f"DECIMAL(38, {PLACES})"))
 
     ident: exp.Expr = c.cell_cols[c.layout.id].sql.copy() if c.layout.id else exp.Null()
+    if c.layout.id:  # Python strips every kind of white space, SQL's TRIM only spaces
+        c.problem(
+            exp.func("COALESCE", _paren(c.matches(ident.copy(), _EDGE_SPACE)), exp.false()),
+            "the id has white space at an end",
+        )
     if row_column is not None:
         row = exp.Cast(this=_col(row_column), to=exp.DataType.build("VARCHAR"))
         ident = exp.func("COALESCE", ident, row)
+    if text:
+        risky = exp.In(
+            this=exp.func("SUBSTRING", ident.copy(), _lit(1), _lit(1)),
+            expressions=[_s(x) for x in FORMULA_STARTS],
+        )
+        ident = _case([(risky, exp.DPipe(this=_s("'"), expression=ident.copy()))], ident)
+    flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _ in c.problems])
+    last = len(c.layers)
+    c.layers.append([("_python", flag)])
+    reasons = _case(
+        [(exp.func("COALESCE", bad.copy(), exp.true()), _s(reason)) for bad, reason in c.problems]
+    )
     assert c.total is not None
     eligible: exp.Expr = c.eligible.sql.copy()
     if text:
@@ -1091,9 +1109,12 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
         (exp.EQ(this=reached.copy(), expression=_lit(k)), lv) for k, lv in enumerate(plan.levels)
     ]
     not_eligible = exp.Not(this=_paren(c.eligible.sql.copy()))
-    level = _case([(not_eligible.copy(), exp.Null())] + [(w, _s(lv.name)) for w, lv in level_whens])
+    shown = neutralise_cell if text else str
+    level = _case(
+        [(not_eligible.copy(), exp.Null())] + [(w, _s(shown(lv.name))) for w, lv in level_whens]
+    )
     label = _case(
-        [(not_eligible.copy(), exp.Null())] + [(w, _s(lv.label)) for w, lv in level_whens]
+        [(not_eligible.copy(), exp.Null())] + [(w, _s(shown(lv.label))) for w, lv in level_whens]
     )
     nexts = [
         (exp.EQ(this=reached.copy(), expression=_lit(k - 1)), lv)

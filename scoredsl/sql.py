@@ -167,10 +167,9 @@ def _col(name: str) -> exp.Column:
 
 
 def _case(whens: Iterable[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Case:
-    case = exp.Case()
-    for cond, value in whens:
-        case = case.when(cond, value)
-    return case.else_(default) if default is not None else case
+    """CASE WHEN ... built in one go (the `when` builder copies the whole CASE each time)."""
+    ifs = [exp.If(this=cond, true=value) for cond, value in whens]
+    return exp.Case(ifs=ifs, default=default)
 
 
 def _paren(e: exp.Expr) -> exp.Expr:
@@ -191,13 +190,13 @@ def _units(x: Decimal) -> int:
 def _and(parts: Sequence[exp.Expr]) -> exp.Expr:
     if not parts:
         return exp.true()
-    return exp.and_(*(_paren(x) for x in parts))
+    return exp.and_(*(_paren(x) for x in parts), copy=False)
 
 
 def _or(parts: Sequence[exp.Expr]) -> exp.Expr:
     if not parts:
         return exp.false()
-    return exp.or_(*(_paren(x) for x in parts))
+    return exp.or_(*(_paren(x) for x in parts), copy=False)
 
 
 class _Compiler:
@@ -328,6 +327,13 @@ class _Compiler:
         if not v.is_bool:
             raise UnsupportedPlan(f"a condition was expected, not a number: {e!r}")
         return v
+
+    def atom(self, v: _V) -> _V:
+        """`v` as something cheap to repeat: a column or a literal (bound if need be)."""
+        sql = v.sql.this if isinstance(v.sql, exp.Cast) else v.sql
+        if isinstance(sql, (exp.Column, exp.Literal, exp.Boolean, exp.Null)):
+            return v
+        return self.bind(v.sql, v.layer, bound=v.bound, is_bool=v.is_bool)
 
     def within(self, bound: int | None) -> bool:
         return bound is not None and bound < self.limit
@@ -880,7 +886,7 @@ def _arith(c: _Compiler, e: p.Arith) -> _V:
 
 def _logic(c: _Compiler, e: p.Logic) -> _V:
     """Python's short circuit: `a and b` is false when a is, whatever b (even missing)."""
-    a, b = c.condition(e.left), c.condition(e.right)
+    a, b = c.atom(c.condition(e.left)), c.condition(e.right)
     a_null = _is_null(a.sql.copy())
     if e.op is LogicOp.AND:
         value = _case(
@@ -902,7 +908,7 @@ _CMP = {
 
 
 def _compare(c: _Compiler, e: p.Compare) -> _V:
-    values = [c.expr(o) for o in e.operands]
+    values = [c.atom(c.expr(o)) for o in e.operands]
     pairs = [
         _CMP[op](this=_paren(a.sql.copy()), expression=_paren(b.sql.copy()))
         for op, a, b in zip(e.ops, values, values[1:], strict=False)
@@ -1128,39 +1134,52 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
             positive = _case([(exp.GT(this=gap.copy(), expression=_lit(0)), gap)], _lit(0))
             needs_whens.append((w, number(positive)))
     columns: list[exp.Expr] = [
-        exp.alias_(ident, "id", quoted=True),
-        exp.alias_(_case([(python.copy(), reasons)]), "error", quoted=True),
-        exp.alias_(out(eligible), "eligible", quoted=True),
-        exp.alias_(out(number(c.total.sql)), "total", quoted=True),
-        exp.alias_(out(level), "level", quoted=True),
-        exp.alias_(out(label), "level_label", quoted=True),
-        exp.alias_(out(next_level), "next_level", quoted=True),
-        exp.alias_(out(_case(needs_whens)), "next_level_needs", quoted=True),
+        exp.alias_(ident, "id", quoted=True, copy=False),
+        exp.alias_(_case([(python.copy(), reasons)]), "error", quoted=True, copy=False),
+        exp.alias_(out(eligible), "eligible", quoted=True, copy=False),
+        exp.alias_(out(number(c.total.sql)), "total", quoted=True, copy=False),
+        exp.alias_(out(level), "level", quoted=True, copy=False),
+        exp.alias_(out(label), "level_label", quoted=True, copy=False),
+        exp.alias_(out(next_level), "next_level", quoted=True, copy=False),
+        exp.alias_(out(_case(needs_whens)), "next_level_needs", quoted=True, copy=False),
     ]
     for item in plan.items:
-        columns.append(exp.alias_(out(number(c.items[item.id].sql)), item.id, quoted=True))
+        columns.append(
+            exp.alias_(out(number(c.items[item.id].sql)), item.id, quoted=True, copy=False)
+        )
     for v in plan.values:
-        columns.append(exp.alias_(out(number(c.values[v.name].sql)), v.name, quoted=True))
+        columns.append(
+            exp.alias_(out(number(c.values[v.name].sql)), v.name, quoted=True, copy=False)
+        )
     if explain:
         for item_id, own in c.forced.items():
-            columns.append(exp.alias_(out(own.sql.copy()), status_column(item_id), quoted=True))
+            columns.append(
+                exp.alias_(out(own.sql.copy()), status_column(item_id), quoted=True, copy=False)
+            )
         for item_id, band in c.bands.items():
-            columns.append(exp.alias_(out(band.sql.copy()), band_column(item_id), quoted=True))
+            columns.append(
+                exp.alias_(out(band.sql.copy()), band_column(item_id), quoted=True, copy=False)
+            )
         for item_id, (s, f) in c.finding_cols.items():
             for col, name in zip((s, f), finding_columns(item_id), strict=True):
-                columns.append(exp.alias_(out(col.sql.copy()), name, quoted=True))
-    columns.append(exp.alias_(python.copy(), "_python", quoted=True))
+                columns.append(exp.alias_(out(col.sql.copy()), name, quoted=True, copy=False))
+    columns.append(exp.alias_(python.copy(), "_python", quoted=True, copy=False))
     if row_column is not None:
-        columns.append(exp.alias_(_col(row_column), row_column, quoted=True))
+        columns.append(exp.alias_(_col(row_column), row_column, quoted=True, copy=False))
 
     query = exp.select(exp.Star()).from_(exp.to_table(table, quoted=True))
     ctes: list[tuple[str, exp.Select]] = [("l0", query)]
     for k in range(1, last + 1):
-        cols = [exp.alias_(e, name, quoted=True) for name, e in c.layers[k]]
-        ctes.append((f"l{k}", exp.select(exp.Star(), *cols).from_(f"l{k - 1}")))
-    select = exp.select(*columns).from_(f"l{last}")
-    for name, cte in ctes:
-        select = select.with_(name, as_=cte)
+        cols = [exp.alias_(e, name, quoted=True, copy=False) for name, e in c.layers[k]]
+        ctes.append((f"l{k}", exp.Select(expressions=[exp.Star(), *cols]).from_(f"l{k - 1}")))
+    select = exp.Select(expressions=columns).from_(f"l{last}")
+    with_ = exp.With(
+        expressions=[
+            exp.CTE(this=cte, alias=exp.TableAlias(this=exp.to_identifier(name)))
+            for name, cte in ctes
+        ]
+    )
+    select.set("with_", with_)
     return Query(
         select, tuple(i.id for i in plan.items), tuple(v.name for v in plan.values), explain
     )

@@ -1,0 +1,370 @@
+"""The SQL back end (scoredsl/sql.py, scoredsl/columnar.py, scoredsl/spark.py) against the
+reference engine: the same bytes out of `--engine duckdb` and `--engine python`, every row
+the Python reader accepts evaluated in SQL (not handed back), exact digits per construct."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoredsl.batch import read_single
+from scoredsl.cli import main
+from scoredsl.columnar import ROW, _source, read_header
+from scoredsl.data import DataError, read_assessment
+from scoredsl.evaluate import evaluate
+from scoredsl.exactjson import number
+from scoredsl.loader import compile_path
+from scoredsl.plan import Plan
+from scoredsl.sql import DIALECTS, canonical_header, plan_to_sql
+from tests.strategies import GenScheme, assessments, schemes
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARDS = sorted((ROOT / "standards").glob("*.score"))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def batch_rows(plan: Plan, raws: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Assessments (the YAML shape) as rows of the CSV batch layout."""
+    header = canonical_header(plan)
+    labels = {i.label: i.id for i in plan.items}
+    rows = []
+    for k, raw in enumerate(raws):
+        row = dict.fromkeys(header, "")
+        row["id"] = str(raw.get("id", f"r{k}"))
+        for name, value in (raw.get("inputs") or {}).items():
+            row[name] = _cell(value)
+        for name, value in (raw.get("scores") or {}).items():
+            row[labels.get(str(name), str(name))] = _cell(value)
+        for name, value in (raw.get("findings") or {}).items():
+            item = labels.get(str(name), str(name))
+            row[f"{item}.samples"] = _cell(value["samples"])
+            row[f"{item}.problems"] = _cell(value["problems"])
+        if raw.get("severe"):
+            row["severe"] = ";".join(raw["severe"])
+        rows.append([row[h] for h in header])
+    return header, rows
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run_engine(scheme: Path, data: Path, out: Path, engine: str, *more: str) -> tuple[int, bytes]:
+    code = main(["eval", str(scheme), str(data), "-o", str(out), "--quiet", "--engine", engine,
+                 "--jobs", "1", *more])  # fmt: skip
+    return code, out.read_bytes()
+
+
+def flags(plan: Plan, data: Path) -> list[bool]:
+    """Per row: did the query hand it back to Python?"""
+    header = read_header(data)
+    assert header is not None
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW batch AS {_source(data, header).sql('duckdb')}")
+    query = plan_to_sql(plan, "duckdb", header, row_column=ROW)
+    return [r[0] for r in con.execute(f"SELECT _python FROM ({query.sql()})").fetchall()]
+
+
+def python_accepts(plan: Plan, raw: dict[str, Any]) -> bool:
+    try:
+        evaluate(plan, read_assessment(plan, raw))
+    except DataError:
+        return False
+    return True
+
+
+def assert_same_output(scheme: Path, data: Path, tmp: Path) -> bytes:
+    """The CSV output, after checking that CSV and JSONL are the same on both engines."""
+    outputs = {}
+    for fmt in ("csv", "jsonl"):
+        py = run_engine(scheme, data, tmp / f"py.{fmt}", "python")
+        db = run_engine(scheme, data, tmp / f"db.{fmt}", "duckdb")
+        assert db == py
+        outputs[fmt] = py[1]
+    return outputs["csv"]
+
+
+# ---- the shipped schemes with their examples ----------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", STANDARDS, ids=lambda p: p.stem)
+def test_shipped_examples_give_the_same_bytes_and_run_in_sql(scheme: Path, tmp_path: Path) -> None:
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    examples = sorted((ROOT / "standards" / "examples").glob(f"{scheme.stem}*.yaml"))
+    raws = [read_single(p) for p in examples]
+    assert raws
+    header, rows = batch_rows(plan, raws)
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    assert_same_output(scheme, data, tmp_path)
+    assert flags(plan, data) == [not python_accepts(plan, raw) for raw in raws]
+
+
+def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path) -> None:
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good] * 8)
+    col = header.index
+    rows[1][col("5.1.1")] = "21"  # above its maximum
+    rows[2][col("customer_satisfaction_rate")] = "1.5"  # a fraction above 1
+    rows[3][col("5.4.3.2.problems")] = "30"  # more problems than samples
+    rows[4][col("severe")] = "5.1"  # wrong depth
+    rows[5][col("id")] = "=cmd"  # neutralised, evaluated in SQL
+    rows[6][col("call_completion_rate")] = " 92% "  # spaces: SQL trims them too
+    rows[7][col("5.1.2")] = "1e1"  # not a plain number: Python decides (and accepts)
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    out = assert_same_output(scheme, data, tmp_path).decode()
+    assert flags(plan, data) == [False, True, True, True, True, False, False, True]
+    lines = out.splitlines()
+    assert lines[0] == "id,eligible,total,level,level_label,error,5.1,5.2,5.3,5.4,5.5,5.6"
+    assert lines[1] == "r0,true,838.15,four_star,四星级,,45,43,86,260.75,187.4,216"
+    assert lines[2].startswith("r1,,,,,scores: 5.1.1 (")
+    assert lines[6].startswith("'=cmd,true,838.15,")
+    assert lines[8] == "r7,true,830.15,four_star,四星级,,37,43,86,260.75,187.4,216"
+
+
+# ---- generated schemes and data, bad rows mixed in -----------------------------------------
+
+
+BAD_CELLS = st.sampled_from(["", "abc", "-1", "1e1", "9999", "50.0000000000001%", " 1"])
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[GenScheme, list[dict[str, Any]]]:
+    gen = draw(schemes())
+    raws = draw(st.lists(assessments(gen), min_size=1, max_size=6))
+    for raw in raws:
+        if draw(st.integers(0, 3)) == 0:  # one bad cell in about a quarter of the rows
+            section = draw(st.sampled_from(["inputs", "scores"]))
+            if raw[section]:
+                key = draw(st.sampled_from(sorted(raw[section])))
+                raw[section][key] = draw(BAD_CELLS)
+    return gen, raws
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=batches())
+def test_generated_batches_give_the_same_bytes(
+    case: tuple[GenScheme, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    gen, raws = case
+    tmp = tmp_path_factory.mktemp("gen")
+    scheme = tmp / "gen.score"
+    scheme.write_text(gen.text(), encoding="utf-8")
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, diagnostics
+    header, rows = batch_rows(plan, raws)
+    data = write_csv(tmp / "batch.csv", header, rows)
+    assert_same_output(scheme, data, tmp)
+    for flagged, raw in zip(flags(plan, data), raws, strict=True):
+        if python_accepts(plan, raw) and not any(
+            isinstance(v, str) and v.strip() != v for v in raw["inputs"].values()
+        ):
+            assert not flagged
+
+
+# ---- each construct, exact digits -----------------------------------------------------------
+
+CONSTRUCTS = """\
+scheme t "t" {
+  total 100
+  rounding 2 half-even
+  input a: number "a"
+  input b: number "b"
+  input r: percent "r"
+  input f: bool "f"
+  value third "1/3" = a / b
+  value mixed "mixed" = min(a, b) + max(a, b) * 2 - abs(a - b)
+  value floors "floors" = floor(a / b) + ceil(a / b) + round(a / b, 1)
+  value pick "pick" by a {
+    < 2 -> 10
+    2 <= _ < 5 -> 20
+    >= 5 -> 30
+  }
+  value w "w" = weighted {
+    a 30%
+    b 70%
+  }
+  item 1 "one" 40 {
+    item 1.1 "judged" 10
+    item 1.2 "banded" 30 by r {
+      < 50% -> 0
+      50% <= _ < 90% -> 15
+      >= 90% -> 30
+    }
+  }
+  item 2 "two" 60 {
+    item 2.1 "formula" 30 = 30 * a / (a + b)
+    item 2.2 "vetoed" 30 {
+      veto when f "f"
+      item 2.2.1 "leaf" 30
+    }
+  }
+  gate g "g" { require not f "no f" }
+  levels {
+    low "低" when total >= 40
+    high "高" when total >= 80 and item 1.1 >= 5
+  }
+}
+"""
+
+
+def _sql_result(plan: Plan, row: dict[str, str]) -> dict[str, Any]:
+    con = duckdb.connect()
+    header = list(row)
+    cols = ", ".join(f'"{h}" VARCHAR' for h in header)
+    con.execute(f"CREATE TABLE batch ({cols})")
+    con.execute(f"INSERT INTO batch VALUES ({', '.join('?' for _ in header)})", list(row.values()))
+    query = plan_to_sql(plan, "duckdb", header)
+    cursor = con.execute(query.sql())
+    names = [d[0] for d in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+@pytest.fixture(scope="module")
+def construct_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    path = tmp_path_factory.mktemp("c") / "t.score"
+    path.write_text(CONSTRUCTS, encoding="utf-8")
+    plan, diagnostics = compile_path(path)
+    assert plan is not None, [d.message for d in diagnostics]
+    return plan
+
+
+CASES = [
+    # cells a, b, r, f, 1.1, 2.2.1 -> what both engines must give
+    (("1", "3", "95%", "false", "5", "30"),
+     {"total": "72.5", "level": "low", "next_level": "high", "next_level_needs": None,
+      "2.1": "7.5", "third": "0.333333333333", "mixed": "5", "floors": "1.3", "pick": "10",
+      "w": "2.4"}),
+    (("2", "3", "50%", "false", "0", "10"),
+     {"total": "37", "level": None, "next_level": "low", "next_level_needs": "3", "2.1": "12",
+      "third": "0.666666666667", "mixed": "7", "floors": "1.7", "pick": "20", "w": "2.7"}),
+    (("5", "0.5", "10%", "true", "10", "30"),  # vetoed 2.2; the gate fails; 150/5.5 rounded
+     {"total": "37.27", "level": None, "next_level": None, "next_level_needs": None,
+      "2.1": "27.27", "third": "10", "mixed": "6", "floors": "30", "pick": "30", "w": "1.85"}),
+]  # fmt: skip
+
+
+def _shown(value: Any) -> Any:
+    return number(value) if isinstance(value, Decimal) else value
+
+
+@pytest.mark.parametrize(("cells", "expected"), CASES)
+def test_each_construct_gives_the_python_digits(
+    construct_plan: Plan, cells: tuple[str, ...], expected: dict[str, Any]
+) -> None:
+    a, b, r, f, judged, leaf = cells
+    row = {"id": "x", "a": a, "b": b, "r": r, "f": f, "1.1": judged, "2.2.1": leaf}
+    got = _sql_result(construct_plan, row)
+    assert got["_python"] is False, got["error"]
+    assert {k: _shown(got[k]) for k in expected} == expected
+    raw = {"inputs": {"a": a, "b": b, "r": r, "f": f}, "scores": {"1.1": judged, "2.2.1": leaf}}
+    result = evaluate(construct_plan, read_assessment(construct_plan, raw))
+    doc = result.to_dict()
+    python = {"total": number(result.total), "level": result.level,
+              "next_level": doc["next_level"] and doc["next_level"]["level"],
+              "next_level_needs": doc["next_level"] and _shown(doc["next_level"]["needs"]),
+              "2.1": number(result.scores["2.1"]),
+              **{k: _shown(v) for k, v in result.values.items()}}  # fmt: skip
+    assert python == expected
+
+
+def test_a_zero_divisor_goes_to_python(construct_plan: Plan) -> None:
+    row = {"id": "x", "a": "0", "b": "0", "r": "95%", "f": "false", "1.1": "5", "2.2.1": "3"}
+    got = _sql_result(construct_plan, row)
+    assert (got["_python"], got["error"], got["total"]) == (True, "division by zero", None)
+
+
+def test_division_results_are_decimal_not_double(construct_plan: Plan) -> None:
+    con = duckdb.connect()
+    con.execute('CREATE TABLE batch (id VARCHAR, a VARCHAR, b VARCHAR, r VARCHAR, f VARCHAR, '
+                '"1.1" VARCHAR, "2.2.1" VARCHAR)')  # fmt: skip
+    query = plan_to_sql(construct_plan, "duckdb", ["id", "a", "b", "r", "f", "1.1", "2.2.1"])
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {query.sql()}").fetchall()}
+    assert {types[k] for k in ("total", "third", "2.1", "next_level_needs")} == {"DECIMAL(38,12)"}
+
+
+# ---- dialects, the command -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", STANDARDS, ids=lambda p: p.stem)
+def test_every_dialect_is_generated(scheme: Path) -> None:
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    query = plan_to_sql(plan, "spark")
+    for dialect in DIALECTS:
+        text = plan_to_sql(plan, dialect).sql(dialect)
+        assert text.startswith("WITH l0 AS (SELECT * FROM ")
+    assert "`5.1.1`" in query.sql("spark") or plan.id != "t-ccsa-249-2019"
+
+
+def test_sql_command_prints_the_query(capsys: pytest.CaptureFixture[str]) -> None:
+    scheme = ROOT / "standards" / "t-ccua-operation-capability.score"
+    assert main(["sql", str(scheme), "--dialect", "postgres"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("WITH l0 AS (") and out.rstrip().endswith(";")
+    assert '"level_label"' in out
+
+
+def test_parquet_in_and_out_match_between_engines(tmp_path: Path) -> None:
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good, good])
+    rows[1][header.index("5.1.1")] = "99"
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    parquet = tmp_path / "batch.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{data}', all_varchar=true)) TO '{parquet}'"
+    )
+    outs = {}
+    for engine in ("python", "duckdb"):
+        code, _ = run_engine(scheme, parquet, tmp_path / f"{engine}.parquet", engine)
+        assert code == 1
+        outs[engine] = (
+            duckdb.connect()
+            .execute(f"SELECT * FROM read_parquet('{tmp_path / f'{engine}.parquet'}')")
+            .fetchall()
+        )
+    assert outs["duckdb"] == outs["python"]
+    assert outs["duckdb"][0][:5] == ("r0", True, Decimal("838.15"), "four_star", "四星级")
+
+
+# ---- Spark ------------------------------------------------------------------------------------
+
+HAS_SPARK = importlib.util.find_spec("pyspark") is not None
+
+
+@pytest.mark.skipif(
+    not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
+)
+def test_spark_gives_the_python_bytes(construct_plan: Plan, tmp_path: Path) -> None:
+    scheme = tmp_path / "t.score"
+    scheme.write_text(CONSTRUCTS, encoding="utf-8")
+    header = ["id", "a", "b", "r", "f", "1.1", "2.2.1"]
+    rows = [["r0", *CASES[0][0]], ["r1", *CASES[1][0]], ["r2", *CASES[2][0]],
+            ["r3", "0", "0", "1%", "false", "1", "1"], ["r4", "1", "2", "1%", "maybe", "1", "1"]]  # fmt: skip
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    assert run_engine(scheme, data, tmp_path / "spark.csv", "spark") == run_engine(
+        scheme, data, tmp_path / "python.csv", "python"
+    )

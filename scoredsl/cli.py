@@ -319,7 +319,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.output:
         check_target(args.output, inputs)  # refused before any work is done
     suffix = data.suffix.lower()
-    if suffix in BATCH:
+    if suffix in BATCH or suffix in columnar.INPUTS:
         return _eval_batch(plan, data, args)
     if suffix == ".xlsx":
         return _eval_workbook(plan, data, args)

@@ -363,7 +363,8 @@ def test_spark_gives_the_python_bytes(construct_plan: Plan, tmp_path: Path) -> N
     scheme.write_text(CONSTRUCTS, encoding="utf-8")
     header = ["id", "a", "b", "r", "f", "1.1", "2.2.1"]
     rows = [["r0", *CASES[0][0]], ["r1", *CASES[1][0]], ["r2", *CASES[2][0]],
-            ["r3", "0", "0", "1%", "false", "1", "1"], ["r4", "1", "2", "1%", "maybe", "1", "1"]]  # fmt: skip
+            ["r3", "0", "0", "1%", "false", "1", "1"],
+            ["r4", "1", "2", "1%", "maybe", "1", "1"]]  # fmt: skip
     data = write_csv(tmp_path / "batch.csv", header, rows)
     assert run_engine(scheme, data, tmp_path / "spark.csv", "spark") == run_engine(
         scheme, data, tmp_path / "python.csv", "python"

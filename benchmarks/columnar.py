@@ -1,0 +1,138 @@
+"""The columnar engine against a hand-written DuckDB query, and the Python engine for scale.
+
+    python benchmarks/columnar.py [--rows 1000000] [--python-rows 100000]
+
+Prints (never asserts), for generated T/CCSA 249 batches: CSV -> CSV wall time and peak
+memory of `scoredsl eval --engine duckdb` beside a hand-written DuckDB query that reads,
+scores and writes the same file (goal: within 1.5x, under 5 s, under 1 GiB); Parquet ->
+Parquet throughput (goal: over 2.5M rows/s); the Python engine on fewer rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scoredsl.batch import read_single  # noqa: E402
+from scoredsl.loader import compile_path  # noqa: E402
+from scoredsl.plan import ItemKind  # noqa: E402
+from scoredsl.sql import canonical_header  # noqa: E402
+
+SCHEME = ROOT / "standards" / "t-ccsa-249-2019.score"
+EXAMPLE = ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml"
+
+
+def generate(rows: int, folder: Path) -> tuple[Path, Path]:
+    """`rows` assessments: the shipped example with the judged scores and one rate varied."""
+    plan, _ = compile_path(SCHEME)
+    assert plan is not None
+    raw = read_single(EXAMPLE)
+    values: dict[str, str] = {"id": "'r' || i"}
+    for name, value in raw["inputs"].items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        values[name] = "'" + text + "'"
+    values["customer_satisfaction_rate"] = "((i % 200) / 2)::DECIMAL(5, 1)::VARCHAR || '%'"
+    for item in plan.items:
+        if item.kind is ItemKind.JUDGED and str(item.id) in raw["scores"]:
+            values[item.id] = f"((i * 7 + {len(values)}) % {int(item.max) + 1})::VARCHAR"
+    for item_id, finding in (raw.get("findings") or {}).items():
+        values[f"{item_id}.samples"] = f"'{finding['samples']}'"
+        values[f"{item_id}.problems"] = f"'{finding['problems']}'"
+    header = [h for h in canonical_header(plan) if h in values]
+    select = ", ".join(f'{values[h]} AS "{h}"' for h in header)
+    csv_path, parquet_path = folder / "batch.csv", folder / "batch.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT {select} FROM range({rows}) t(i)) TO '{csv_path}' (HEADER)")
+    con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) TO "
+                f"'{parquet_path}'")  # fmt: skip
+    return csv_path, parquet_path
+
+
+def hand_written(csv_path: Path, out: Path) -> float:
+    """What a person would write for 249 in DuckDB: typed read, sums, one band, level."""
+    plan, _ = compile_path(SCHEME)
+    assert plan is not None
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW b AS SELECT * FROM read_csv('{csv_path}', all_varchar=true)")
+    names = [r[0] for r in con.execute("DESCRIBE b").fetchall()]
+    judged = [i.id for i in plan.items if i.kind is ItemKind.JUDGED and i.id in names]
+    total = " + ".join(f'coalesce(TRY_CAST("{j}" AS DECIMAL(18, 3)), 0)' for j in judged)
+    rate = "CAST(replace(customer_satisfaction_rate, '%', '') AS DECIMAL(18, 3))"
+    band = (
+        f"CASE WHEN {rate} < 90 THEN 0 WHEN {rate} < 95 THEN 5 WHEN {rate} < 98 THEN 10 ELSE 20 END"
+    )
+    query = (
+        f"SELECT id, ({total} + {band}) AS total, CASE WHEN ({total} + {band}) >= 900 THEN "
+        f"'five_star' WHEN ({total} + {band}) >= 800 THEN 'four_star' WHEN ({total} + {band}) "
+        f">= 700 THEN 'three_star' END AS level FROM b"
+    )
+    start = time.perf_counter()
+    con.execute(f"COPY ({query}) TO '{out}' (HEADER)")
+    return time.perf_counter() - start
+
+
+def run_cli(*argv: str) -> tuple[float, int]:
+    """Wall time and peak memory (KiB) of one `scoredsl` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "scoredsl", *argv, "--quiet"],
+        cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--python-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} at start")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        csv_path, parquet_path = generate(args.rows, folder)
+        size = csv_path.stat().st_size / 1e6
+        print(f"generated {args.rows} rows of 249: CSV {size:.0f} MB")
+        hand = hand_written(csv_path, folder / "hand.csv")
+        wall, peak = run_cli("eval", str(SCHEME), str(csv_path), "-o", str(folder / "out.csv"))
+        print(f"hand-written DuckDB query, CSV -> CSV        {hand:8.2f} s")
+        print(f"scoredsl --engine duckdb, CSV -> CSV         {wall:8.2f} s   "
+              f"({wall / hand:.2f}x the hand-written query; goal < 1.5x and < 5 s)")  # fmt: skip
+        print(f"  peak memory                                {peak / 1024:8.0f} MiB (goal < 1024)")
+        wall_pq, _ = run_cli(
+            "eval", str(SCHEME), str(parquet_path), "-o", str(folder / "out.parquet")
+        )
+        print(f"scoredsl --engine duckdb, Parquet -> Parquet {wall_pq:8.2f} s   "
+              f"({args.rows / wall_pq / 1e6:.2f}M rows/s; goal > 2.5M)")  # fmt: skip
+        small = folder / "small.csv"
+        with csv_path.open(encoding="utf-8") as source, small.open("w", encoding="utf-8") as out:
+            for k, text in enumerate(source):
+                if k > args.python_rows:
+                    break
+                out.write(text)
+        py, _ = run_cli("eval", str(SCHEME), str(small), "-o", str(folder / "py.csv"),
+                        "--engine", "python")  # fmt: skip
+        db, _ = run_cli("eval", str(SCHEME), str(small), "-o", str(folder / "db.csv"))
+        same = (folder / "py.csv").read_bytes() == (folder / "db.csv").read_bytes()
+        print(f"python engine, {args.python_rows} rows CSV -> CSV     {py:8.2f} s   "
+              f"({args.python_rows / py:.0f} rows/s; duckdb on the same file {db:.2f} s, "
+              f"{py / db:.0f}x faster; same bytes: {same})")  # fmt: skip
+    print(f"load average {os.getloadavg()[0]:.2f} at the end (other work on the machine)")
+
+
+if __name__ == "__main__":
+    main()

@@ -709,3 +709,26 @@ def test_random_batches_keep_every_good_row_and_fail_every_bad_one(
             "error": "",
             **{t.id: number(single.scores[t.id]) for t in plan249.top_items},
         }
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("inputs: &a [*a]\n", ":1:9: a value contains itself (an alias inside its own anchor)"),
+    ("inputs: &a {x: *a}\n", ":1:9: a value contains itself (an alias inside its own anchor)"),
+    ("scores: {5.1.1: !!int abc}\n",
+     ": invalid YAML: a value cannot be read (invalid literal for int() with base 10: 'abc')"),
+])  # fmt: skip
+def test_yaml_values_that_cannot_be_built_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (1, f"error[data]: {path}{message}\n")
+
+
+def test_a_yaml_date_is_read_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan249: Any
+) -> None:
+    path = data_file(tmp_path, plan249, "a.yaml", "scores.5.1.1", "2001-13-01")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (1, data_error(path, f"{SCORE} must be a number, not '2001-13-01'"))

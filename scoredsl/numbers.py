@@ -4,8 +4,9 @@ One rule for every reader (YAML, JSON, JSONL, CSV cells): plain decimal notation
 digits, an optional sign, point and exponent (`96.5`, `-3`, `1e-3`). Refused, so that a
 typing slip is never read as some other number: underscores (`1_0`), full-width or other
 non-ASCII digits (`１０`), `NaN`/`Infinity`, and values beyond the bounds in
-`scoredsl.limits` (more than NUMBER_CHARS characters, an exponent beyond NUMBER_EXPONENT),
-which no score, rate or count needs and which would make exact arithmetic slow or fail.
+`scoredsl.limits` (more than NUMBER_CHARS characters or NUMBER_DIGITS significant digits, an
+exponent beyond NUMBER_EXPONENT), which no score, rate or count needs and which would make
+exact arithmetic round, slow down or fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from scoredsl.limits import NUMBER_CHARS, NUMBER_EXPONENT
+from scoredsl.limits import NUMBER_CHARS, NUMBER_DIGITS, NUMBER_EXPONENT
 
 _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -52,9 +53,18 @@ def _bounded(value: Decimal) -> Decimal | None:
         return None
     if not value:
         return Decimal(0)  # 0e999 and -0 are plain 0
-    if abs(value.adjusted()) > NUMBER_EXPONENT or len(value.as_tuple().digits) > NUMBER_CHARS:
+    if abs(value.adjusted()) > NUMBER_EXPONENT or _significant(value) > NUMBER_DIGITS:
         return None
     return value
+
+
+def _significant(value: Decimal) -> int:
+    """Digits from the first non-zero one to the last non-zero one (no context involved)."""
+    digits = value.as_tuple().digits
+    if len(digits) > NUMBER_CHARS:
+        return len(digits)
+    text = "".join(map(str, digits)).strip("0")
+    return len(text)
 
 
 SHOWN_CHARS = 40  # characters of a refused value echoed in a message
@@ -71,7 +81,7 @@ def shown(raw: object) -> str:
 
 
 _BOUNDS = (
-    f" (numbers in data have at most {NUMBER_CHARS} characters "
+    f" (numbers in data have at most {NUMBER_DIGITS} significant digits "
     f"and lie between 1e-{NUMBER_EXPONENT} and 1e{NUMBER_EXPONENT + 1})"
 )
 

@@ -29,7 +29,7 @@ from scoredsl.cli import main
 from scoredsl.data import read_assessment
 from scoredsl.evaluate import evaluate
 from scoredsl.exactjson import number
-from scoredsl.limits import CELL_CHARS, NUMBER_CHARS, NUMBER_EXPONENT, YAML_NODES
+from scoredsl.limits import CELL_CHARS, NUMBER_DIGITS, NUMBER_EXPONENT, YAML_NODES
 from tests.conftest import ROOT, SCHEME_249, STANDARDS, full_marks
 from tests.strategies import BAD_NUMBER_CELLS, plan_assessments
 
@@ -166,7 +166,7 @@ def test_a_closed_stdout_pipe_exits_quietly() -> None:
 # ---- numbers, single assessments ------------------------------------------------------------
 
 BOUNDS = (
-    f" (numbers in data have at most {NUMBER_CHARS} characters "
+    f" (numbers in data have at most {NUMBER_DIGITS} significant digits "
     f"and lie between 1e-{NUMBER_EXPONENT} and 1e{NUMBER_EXPONENT + 1})"
 )
 RATE = "input 'customer_satisfaction_rate' (顾客满意率)"
@@ -209,6 +209,8 @@ SINGLE_NUMBER_CASES = [
      PERCENT + "'9e999999999%'" + BOUNDS),
     ("a.json", "scores.5.1.1", "1e30",
      f"{SCORE} is given 1000000000000000000000000000000 but is worth 0 to 20"),
+    ("a.json", "scores.5.1.1", "1.000000000000000000001",
+     f"{SCORE} must be a number, not 1.000000000000000000001{BOUNDS}"),
     ("a.json", "scores.5.1.1", BIG, f"{SCORE} must be a number, not {BIG_SHOWN}{BOUNDS}"),
     ("a.yaml", "scores.5.1.1", BIG, f"{SCORE} must be a number, not {BIG_SHOWN}{BOUNDS}"),
     ("a.json", "scores.5.1.1", f'"{BIG}"',

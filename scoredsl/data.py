@@ -251,6 +251,8 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
             problems.append(f"{where}: {found} problems is more than the {samples} samples")
         elif item.id in scores:
             problems.append(f"{where} has both a score and findings: give one")
+        elif item.id in findings:
+            problems.append(f"{where} is given twice (by id and by label): give one")
         else:
             findings[item.id] = (found, samples)
 

@@ -734,3 +734,22 @@ def test_a_yaml_date_is_read_as_text(
     path = data_file(tmp_path, plan249, "a.yaml", "scores.5.1.1", "2001-13-01")
     code, _, err = single(capsys, path)
     assert (code, err) == (1, data_error(path, f"{SCORE} must be a number, not '2001-13-01'"))
+
+
+def test_findings_given_by_id_and_by_label_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan249: Any
+) -> None:
+    doc = full_marks(plan249)
+    del doc["scores"]["5.4.3.2"]
+    doc["findings"] = {
+        "5.4.3.2": {"samples": 20, "problems": 3},
+        "设备设施管理": {"samples": 20, "problems": 0},
+    }
+    path = tmp_path / "a.json"
+    path.write_text(exactjson.dumps(doc), encoding="utf-8")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (
+        1,
+        data_error(path, "findings: 5.4.3.2 (设备设施管理) is given twice (by id and by label): "
+                         "give one"),
+    )  # fmt: skip

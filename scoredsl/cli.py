@@ -25,7 +25,7 @@ from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.loader import Loaded, compile_path, load, scheme_files
 from scoredsl.output import OutputError, atomic_output, atomic_path, check_target
 from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
@@ -414,8 +414,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     files = list(scheme_files(args.paths))
     shown: list[Diagnostic | str] = []
+    memo: dict[Path, Loaded] = {}  # a parent scheme is read once, however many extend it
     for path in files:
-        found = load(path).diagnostics
+        found = load(path, memo=memo).diagnostics
         diagnostics += found
         quiet = [d for d in found if d.acknowledged is not None and not args.verbose]
         shown += [d for d in found if d.acknowledged is None or args.verbose]

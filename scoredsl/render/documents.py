@@ -8,16 +8,18 @@ never re-compute a score.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
 from scoredsl.why import status_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 WORDS = {
     "zh": {
@@ -81,7 +83,10 @@ def markdown_cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # loaded only by the commands that print documents
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("scoredsl.render", "templates"),
         # Templates are named like report.html.j2: escape by the inner extension.
@@ -96,9 +101,6 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = percent
     env.filters["md"] = markdown_cell
     return env
-
-
-_ENV = _environment()
 
 
 class _Labels:
@@ -190,7 +192,7 @@ def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
 
 
 def scheme_document(plan: Plan, fmt: str, lang: str = "zh") -> str:
-    return _ENV.get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
+    return _environment().get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
 
 
 def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None = None) -> str:
@@ -207,7 +209,7 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "bars": _bars(result, plan.top_items, ctx["L"]),
         "decisive": _decisive(result, ctx["L"]),
     }
-    return _ENV.get_template(f"report.{fmt}.j2").render(**ctx)
+    return _environment().get_template(f"report.{fmt}.j2").render(**ctx)
 
 
 def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:

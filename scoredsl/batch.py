@@ -119,8 +119,12 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _expanded_size(root: yaml.Node) -> int:
-    """Nodes in the document with every alias expanded, counted without expanding it."""
+    """Nodes in the document with every alias expanded, counted without expanding it.
+
+    A value that contains itself (`a: &x [*x]`) expands without end: refused.
+    """
     sizes: dict[int, int] = {}
+    open_: set[int] = set()  # nodes whose children are being counted
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -130,7 +134,13 @@ def _expanded_size(root: yaml.Node) -> int:
         if done or not children:
             total = 1 + sum(sizes[id(c)] for c in children)
             sizes[id(node)] = min(total, YAML_NODES + 1)
+            open_.discard(id(node))
             continue
+        if any(id(c) in open_ or c is node for c in children):
+            mark = node.start_mark
+            raise _Refused("a value contains itself (an alias inside its own anchor)",
+                           mark.line + 1, mark.column + 1)  # fmt: skip
+        open_.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]
@@ -160,12 +170,20 @@ def _decimal_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return loader.construct_yaml_int(node)
 
 
+def _text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    return str(loader.construct_scalar(node))
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_float)
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _text)  # no dates in data
 
 
 def _yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_DecimalLoader)
+    try:
+        return yaml.load(text, Loader=_DecimalLoader)
+    except (ValueError, TypeError, LookupError, ArithmeticError) as exc:  # `!!int abc`
+        raise _Refused(f"invalid YAML: a value cannot be read ({exc})") from None
 
 
 # ---- JSON ------------------------------------------------------------------------------------

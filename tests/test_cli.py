@@ -207,3 +207,28 @@ def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
         main(["eval", str(SCHEME_249), "x.csv", "--jobs", "0"])
     assert info.value.code == 2
     assert "expected a whole number of at least 1, not '0'" in capsys.readouterr().err
+
+
+def test_eval_lang_zh_says_every_status_and_reason_in_chinese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--lang", "zh")
+    assert code == 0
+    assert "总分：838.15 / 1000" in out
+    assert "下一等级：five_star 五星级：还需 61.85 分" in out
+    assert "5.1.1 明确目标" in out and "评定 18 分（满分 20 分）" in out
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json",
+                       "--lang", "zh")  # fmt: skip
+    doc = json.loads(out)
+    item = next(i for i in doc["items"] if i["id"] == "5.6.2.2")
+    assert (item["status"], item["why"]) == (
+        "banded",
+        "顾客满意率 96.5%，在 95% <= x < 98% 档：得 10 分（满分 20 分）",
+    )
+    assert doc["gates"][0]["why"] == "全部 2 项条件均满足"
+
+
+def test_eval_json_says_why_in_english_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json")
+    item = next(i for i in json.loads(out)["items"] if i["id"] == "5.6.2.2")
+    assert item["why"] == "顾客满意率 96.5% is in 95% <= x < 98%: 10 of 20"

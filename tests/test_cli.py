@@ -230,5 +230,6 @@ def test_eval_lang_zh_says_every_status_and_reason_in_chinese(
 
 def test_eval_json_says_why_in_english_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json")
+    assert code == 0
     item = next(i for i in json.loads(out)["items"] if i["id"] == "5.6.2.2")
     assert item["why"] == "顾客满意率 96.5% is in 95% <= x < 98%: 10 of 20"

@@ -112,6 +112,9 @@ class Builder(Transformer[Token, n.Scheme]):
     def accept(self, meta: LarkMeta, children: list[Any]) -> n.Accept:
         return n.Accept(str(children[0]), unquote(children[1]), self._span(meta))
 
+    def reading(self, meta: LarkMeta, children: list[Any]) -> n.Reading:
+        return n.Reading(unquote(children[0]), self._span(meta))
+
     def note(self, meta: LarkMeta, children: list[Any]) -> n.Note:
         return n.Note(unquote(children[0]), self._span(meta))
 

@@ -297,9 +297,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for d in diagnostics:
             print(render_text(d), end="\n\n")
         notes = sum(1 for d in diagnostics if d.acknowledged is not None)
+        read = sum(1 for d in diagnostics if d.code == "reading" and d.acknowledged is None)
         print(
             f"checked {len(files)} file(s): {errors} error(s), {warnings} warning(s), "
-            f"{notes} acknowledged"
+            f"{notes} acknowledged" + (f", {read} reading(s)" if read else "")
         )
     return INPUT_ERROR if errors else OK
 

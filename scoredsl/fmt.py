@@ -215,6 +215,9 @@ class _Printer:
     def stmt_Note(self, e: n.Note, d: int) -> Iterator[_Line]:
         yield _Line(d, f"note {quote(e.text)}", e.span.start)
 
+    def stmt_Reading(self, r: n.Reading, d: int) -> Iterator[_Line]:
+        yield _Line(d, f"reading {quote(r.text)}", r.span.start)
+
     def stmt_Category(self, e: n.Category, d: int) -> Iterator[_Line]:
         yield _Line(d, f"category {quote(e.name)}", e.span.start)
 

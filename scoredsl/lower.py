@@ -15,7 +15,14 @@ from scoredsl import nodes as n
 from scoredsl import plan as p
 from scoredsl.intervals import Interval, IntervalSet
 from scoredsl.printer import expr as expr_text
-from scoredsl.semantics import Scope, condition_set, total_set, walk_expr, weight_fraction
+from scoredsl.semantics import (
+    Scope,
+    condition_set,
+    readings,
+    total_set,
+    walk_expr,
+    weight_fraction,
+)
 
 _ARITH = {op.value: op for op in p.ArithOp}
 _LOGIC = {op.value: op for op in p.LogicOp}
@@ -169,6 +176,7 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         findings=bool(findings),
         rules=tuple(t for t in [r.text for r in severe] + [r.text for r in findings] if t),
         acknowledged=tuple(acknowledged),
+        readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
     )
 
 

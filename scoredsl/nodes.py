@@ -169,6 +169,14 @@ class Accept:
 
 
 @attrs.frozen
+class Reading:
+    """``reading "..."``: how the scheme reads a clause the standard leaves ambiguous."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class English:
     label: str
     span: Span = _span()
@@ -220,7 +228,7 @@ class Lookup:
     span: Span = _span()
 
 
-ItemStmt = Union["Item", Band, Veto, Note, Category, Accept, English]
+ItemStmt = Union["Item", Band, Veto, Note, Category, Accept, English, Reading]
 
 
 @attrs.frozen
@@ -298,7 +306,7 @@ class Require:
 class Gate:
     id: str
     label: str
-    body: tuple[Require | Accept | English, ...]
+    body: tuple[Require | Accept | English | Reading, ...]
     span: Span = _span()
 
     @property
@@ -334,7 +342,7 @@ class Level:
 
 @attrs.frozen
 class Levels:
-    body: tuple[Level | Accept, ...]
+    body: tuple[Level | Accept | Reading, ...]
     span: Span = _span()
 
     @property
@@ -422,7 +430,7 @@ SETTINGS = (Meta, Total, Rounding)
 
 SchemeStmt = Union[
     Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
-    Accept, English,
+    Accept, English, Reading,
 ]  # fmt: skip
 
 

@@ -347,6 +347,15 @@ class Acknowledged:
 
 
 @attrs.frozen
+class Reading:
+    """How the scheme reads an ambiguous clause (a `reading` statement): shown in docs and
+    reports. `where` is ``scheme``, ``item 5.6.6``, ``value NAME``, ``gate ID`` or ``levels``."""
+
+    text: str
+    where: str
+
+
+@attrs.frozen
 class Plan:
     id: str
     title: str
@@ -364,6 +373,7 @@ class Plan:
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     acknowledged: tuple[Acknowledged, ...] = ()
+    readings: tuple[Reading, ...] = ()
     hash: str = attrs.field(default="", eq=False)
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)

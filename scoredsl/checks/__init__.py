@@ -23,6 +23,7 @@ from scoredsl.checks.points import (
     check_points_sum,
     check_total_sum,
 )
+from scoredsl.checks.readings import check_readings
 from scoredsl.checks.types import check_types
 from scoredsl.checks.weights import check_weights_sum
 from scoredsl.diagnostics import Diagnostic, warning
@@ -45,6 +46,7 @@ CHECKS: tuple[Check, ...] = (
     check_levels,
     check_weights_sum,
     check_unused_inputs,
+    check_readings,
 )
 
 

@@ -35,7 +35,8 @@ WORDS = {
         "chart": "各大项得分", "value": "值", "name": "名称", "errata": "已确认的问题",
         "lookup": "查表", "by": "依据", "category": "类别", "code": "代码", "line": "行",
         "finding": "检查结果", "weights": "权重", "term": "指标", "weight": "权重",
-        "weights_sum": "权重合计",
+        "weights_sum": "权重合计", "readings": "本方案的解读", "where": "位置",
+        "reading": "解读",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -54,7 +55,8 @@ WORDS = {
         "chart": "Score by item", "value": "Value", "name": "Name", "errata": "Acknowledged",
         "lookup": "lookup", "by": "by", "category": "Class", "code": "Code", "line": "Line",
         "finding": "Finding", "weights": "Weights", "term": "Term", "weight": "Weight",
-        "weights_sum": "Sum of weights",
+        "weights_sum": "Sum of weights", "readings": "Readings", "where": "Where",
+        "reading": "Reading",
     },
 }  # fmt: skip
 

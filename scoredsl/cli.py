@@ -1,11 +1,15 @@
 """CLI: argv -> the pipeline. The only module that prints or exits.
 
-Exit codes: 0 success, 1 the input (scheme or data) has errors, 2 usage or I/O problem.
+Exit codes: 0 success, 1 the input (scheme or data) has errors, 2 usage or I/O problem,
+130 interrupted (Ctrl-C), 141 the reader of stdout went away (`scoredsl ... | head -1`,
+the status a shell gives a program that SIGPIPE ends). Files named by `-o` are written
+through a temporary file renamed into place when the run completes (`scoredsl.output`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -21,13 +25,14 @@ from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
 from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.output import OutputError, atomic_output, check_target
 from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.render.text import result_text, template_yaml
 from scoredsl.source import Source
 
-OK, INPUT_ERROR, USAGE = 0, 1, 2
+OK, INPUT_ERROR, USAGE, INTERRUPTED, BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("md", "html"), default="md")
     c.add_argument("--lang", choices=("zh", "en"), default="zh")
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (scoredsl[lsp])",
+        description="The scoredsl language server (LSP over stdio) for editors; "
+        "see editors/vscode/README.md. Needs the lsp extra: pip install 'scoredsl[lsp]'.",
+    )
     return p
 
 
@@ -103,10 +115,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "template": cmd_template,
         "eval": cmd_eval,
         "docs": cmd_docs,
+        "lsp": cmd_lsp,
     }[args.command]
     try:
         with deep_nesting():
-            return handler(args)
+            status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _broken_pipe()
+    except KeyboardInterrupt:
+        print("scoredsl: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OutputError as exc:
+        print(f"scoredsl: {exc}", file=sys.stderr)
+        return USAGE
     except RecursionError:
         print("scoredsl: the scheme nests too deeply to evaluate", file=sys.stderr)
         return INPUT_ERROR
@@ -122,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"scoredsl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr
         )
         return USAGE
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout left: say nothing (the Python docs' recipe for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the flush at exit must not fail again
+    return BROKEN_PIPE
 
 
 class _Exit(Exception):
@@ -158,16 +189,18 @@ def _plan(path: str) -> Plan:
     return plan
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, inputs: Sequence[str]) -> None:
+    """To stdout, or to the file `output` through a temporary file (never onto an input)."""
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with atomic_output(output, inputs) as handle:
+            handle.write(text)
     else:
         sys.stdout.write(text)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
-    _write(plan.to_json() + "\n", args.output)
+    _write(plan.to_json() + "\n", args.output, [args.scheme])
     if args.output:
         print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
     return OK
@@ -203,16 +236,38 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    _write(scheme_document(_plan(args.scheme), args.format, args.lang), args.output)
+    text = scheme_document(_plan(args.scheme), args.format, args.lang)
+    _write(text, args.output, [args.scheme])
+    return OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from scoredsl.lsp.server import serve  # pygls is an optional extra
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and not str(exc.name).startswith("pygls."):
+            raise
+        print(
+            "scoredsl: the language server needs pygls: pip install 'scoredsl[lsp]'",
+            file=sys.stderr,
+        )
+        return USAGE
+    serve()
     return OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     plan = _plan(args.scheme)
     data = Path(args.data)
+    if data.is_dir():
+        print(f"scoredsl: {args.data} is a directory; give a data file", file=sys.stderr)
+        return USAGE
     if not data.is_file():
         print(f"scoredsl: no such file: {args.data}", file=sys.stderr)
         return USAGE
+    inputs = [args.scheme, args.data]
+    if args.output:
+        check_target(args.output, inputs)  # refused before any work is done
     suffix = data.suffix.lower()
     if suffix in BATCH:
         return _eval_batch(plan, data, args)
@@ -237,11 +292,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return INPUT_ERROR
     fmt = args.format or "text"
     if fmt == "json":
-        _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output)
+        _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output, inputs)
     elif fmt == "text":
-        _write(result_text(result) + "\n", args.output)
+        _write(result_text(result) + "\n", args.output, inputs)
     elif fmt in ("md", "html"):
-        _write(report_document(result, fmt, args.lang), args.output)
+        _write(report_document(result, fmt, args.lang), args.output, inputs)
     else:
         print(f"scoredsl: --format {fmt} is for batches (.jsonl, .csv)", file=sys.stderr)
         return USAGE
@@ -253,20 +308,32 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
     if fmt not in ("csv", "jsonl"):
         print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
         return USAGE
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+
+    done = [0, 0]  # rows, failed: written so far
 
     def progress(rows: int, failed: int) -> None:
-        if not args.quiet:
+        if not args.quiet and rows // 10000 > done[0] // 10000:
             print(f"evaluated {rows} rows ({failed} failed)", file=sys.stderr)
+        done[:] = [rows, failed]
 
     try:
-        with data.open(encoding="utf-8-sig", newline="") as handle:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout
+            if args.output:
+                out = stack.enter_context(
+                    atomic_output(args.output, [args.scheme, args.data], newline="")
+                )
+            handle = stack.enter_context(data.open("rb"))  # decoded line by line
             rows, failed = write_batch(
                 plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
             )
-    finally:
-        if args.output:
-            out.close()
+    except ReadError as exc:  # the file as a whole (no header, two columns for one value)
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        where = f"; nothing written to {args.output}" if args.output else ""
+        print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
+        return INTERRUPTED
     if not args.quiet:
         print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK
@@ -340,7 +407,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             print(f"would reformat {path}", file=sys.stderr)
             status = INPUT_ERROR
         else:
-            path.write_text(text, encoding="utf-8")
+            with atomic_output(path) as handle:  # never half a file, even on Ctrl-C
+                handle.write(text)
             print(f"reformatted {path}", file=sys.stderr)
     verb = "would reformat" if args.check or args.diff else "reformatted"
     print(f"{verb} {changed} of {len(files)} file(s)", file=sys.stderr)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from scoredsl.exactjson import number
+from scoredsl.numbers import read_decimal
+from scoredsl.numbers import shown as _shown
 from scoredsl.plan import Input, InputType, Item, ItemKind, Plan
 
 TOP_KEYS = ("id", "scheme", "inputs", "scores", "findings", "severe")
@@ -44,19 +46,8 @@ def _hint(name: str, candidates: Iterable[str]) -> str:
 
 
 def _decimal(raw: Any) -> Decimal | None:
-    """A number from data: Decimal, int, a float (by its shortest repr) or numeric text."""
-    kind = type(raw)
-    if kind is str or kind is Decimal:
-        try:
-            d = Decimal(raw)  # Decimal() accepts surrounding whitespace itself
-        except InvalidOperation:
-            return None
-        return d if d.is_finite() else None
-    if kind is int:
-        return Decimal(raw)
-    if kind is float:
-        return Decimal(repr(raw))
-    return None
+    """A number from data within the bounds of `scoredsl.numbers` (which says which)."""
+    return read_decimal(raw)
 
 
 def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
@@ -67,17 +58,19 @@ def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
             return raw.strip().lower() in _TRUE
-        raise ValueError(f"{what} must be true or false, not {raw!r}")
+        if type(raw) in (int, Decimal) and raw in (0, 1):  # 1 and 0 as "1" and "0" are
+            return bool(raw == 1)
+        raise ValueError(f"{what} must be true or false, not {_shown(raw)}")
     if inp.type is InputType.PERCENT:
         if isinstance(raw, str) and raw.strip().endswith("%"):
             value = _decimal(raw.strip()[:-1])
             if value is None:
-                raise ValueError(f'{what} must be a percentage like "96.5%", not {raw!r}')
+                raise ValueError(f'{what} must be a percentage like "96.5%", not {_shown(raw)}')
             value = value / 100
         else:
             value = _decimal(raw)
             if value is None:
-                raise ValueError(f'{what} must be a percentage like "96.5%", not {raw!r}')
+                raise ValueError(f'{what} must be a percentage like "96.5%", not {_shown(raw)}')
             if value > 1:
                 raise ValueError(
                     f"{what} is a percentage: {number(value)} is not a fraction between 0 and 1; "
@@ -86,7 +79,7 @@ def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
     else:
         value = _decimal(raw)
         if value is None:
-            raise ValueError(f"{what} must be a number, not {raw!r}")
+            raise ValueError(f"{what} must be a number, not {_shown(raw)}")
         if inp.type is InputType.INTEGER and value != value.to_integral_value():
             raise ValueError(f"{what} must be a whole number, not {number(value)}")
     if inp.domain and not any(b.contains(value) for b in inp.domain):
@@ -176,7 +169,13 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
 
     keys = _keys_for(plan)
     severe: set[str] = set()
-    for key in raw.get("severe") or []:
+    marked = raw.get("severe")
+    if isinstance(marked, str):
+        marked = [marked]  # one id, not a list of characters
+    elif marked is not None and not isinstance(marked, list):
+        problems.append(f"'severe' must be a list of item ids, not {_shown(marked)}")
+        marked = []
+    for key in marked or []:
         try:
             item = keys.resolve(key, "severe")
         except ValueError as exc:
@@ -193,16 +192,19 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
             )
         else:
             severe.add(item.id)
-    if raw.get("severe") is not None and not isinstance(raw.get("severe"), list):
-        problems.append("'severe' must be a list of item ids")
 
     scores: dict[str, Decimal] = {}
+    given: dict[str, Any] = {}  # item id -> the key it was given by
     for key, value in _mapping(raw.get("scores"), "scores", problems).items():
         try:
             item = keys.resolve(key, "scores")
         except ValueError as exc:
             problems.append(str(exc))
             continue
+        if item.id in given:
+            problems.append(f"scores: {item.id} is given twice, as '{given[item.id]}' and '{key}'")
+            continue
+        given[item.id] = key
         if value is None or value == "":
             continue
         if item.kind is not ItemKind.JUDGED:
@@ -212,7 +214,9 @@ def read_assessment(plan: Plan, raw: Any) -> Assessment:
             continue
         score = _decimal(value)
         if score is None:
-            problems.append(f"scores: {item.id} ({item.label}) must be a number, not {value!r}")
+            problems.append(
+                f"scores: {item.id} ({item.label}) must be a number, not {_shown(value)}"
+            )
         elif score < 0 or score > item.max:
             problems.append(
                 f"scores: {item.id} ({item.label}) is given {number(score)} "

@@ -10,12 +10,29 @@ import json
 from decimal import Decimal
 from typing import Any
 
+EXPONENT_FORM = 100  # beyond this many digits left or right of the point, write 1E+999
+
 
 def number(x: Decimal) -> str:
-    """No exponent, no trailing zeros: 1000, 873.5, 0.965."""
-    if x == x.to_integral_value():
-        return str(x.quantize(Decimal(1)))
-    return f"{x.normalize():f}"
+    """No trailing zeros and no exponent: 1000, 873.5, 0.965, -3.
+
+    Exact for any finite Decimal and independent of the decimal context (no rounding).
+    A value further than EXPONENT_FORM digits from the point is written with an exponent
+    (`1E+999`, still a JSON number) so that the text stays short.
+    """
+    if not x.is_finite():
+        raise ValueError(f"{x} is not a finite number")
+    if not x:
+        return "0"
+    if abs(x.adjusted()) > EXPONENT_FORM:
+        sign, digits, _ = x.as_tuple()
+        text = "".join(map(str, digits)).rstrip("0")
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{'-' if sign else ''}{mantissa}E{x.adjusted():+d}"
+    text = f"{x:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:

@@ -19,6 +19,7 @@ from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.examples import check_examples
 from scoredsl.lower import lower
 from scoredsl.plan import Acknowledged, Plan, with_hash
+from scoredsl.search_path import locate_base
 from scoredsl.source import Source
 
 
@@ -42,6 +43,19 @@ def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
     try:
         with deep_nesting():
             return _load(source, Path(path), _chain)
+    except RecursionError:
+        return Loaded(source, None, [too_deep(source)])
+
+
+def load_text(text: str, path: str | Path) -> Loaded:
+    """Like `load`, for text not yet saved (an editor's buffer) that lives at `path`.
+
+    Only an `extends` parent is read from disk, relative to `path`.
+    """
+    source = Source(str(path), text)
+    try:
+        with deep_nesting():
+            return _load(source, Path(path), ())
     except RecursionError:
         return Loaded(source, None, [too_deep(source)])
 
@@ -84,18 +98,17 @@ def _resolve_extends(
 ) -> tuple[n.Scheme, list[Diagnostic]]:
     """The child's statements after the parent's; the child's meta replaces the parent's."""
     assert scheme.extends is not None
-    base = (path.parent / scheme.extends).resolve()
     span = scheme.id_span
-    if base in chain or base == path.resolve():
-        return scheme, [error("extends", f"'{scheme.extends}' extends itself", span)]
-    if not base.is_file():
-        return scheme, [
-            error("extends", f"cannot find '{scheme.extends}' (looked for {base})", span)
-        ]
+    base = locate_base(scheme.extends, path, chain)
+    if isinstance(base, str):
+        return scheme, [error("extends", base, span)]
     parent = load(base, (*chain, path.resolve()))
     if parent.scheme is None or not parent.ok:
+        cycle = [d.message for d in parent.diagnostics if d.message.startswith("extends cycle")]
         return scheme, [
             error("extends", f"'{scheme.extends}' has errors: run scoredsl check on it", span)
+            if not cycle
+            else error("extends", cycle[0], span)
         ]
     own = {m.key for m in scheme.body if isinstance(m, n.SETTINGS)}
     inherited = tuple(

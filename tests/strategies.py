@@ -232,3 +232,32 @@ SCORE_WORDS = st.sampled_from([
     "and", "or", "not", "=", "else", "accept", "weighted", "(", ")", "\n", " ",
 ])  # fmt: skip
 grammarish_text = st.lists(SCORE_WORDS, max_size=60).map(" ".join)
+
+
+# ---- batches of a real scheme, with hostile rows mixed in (issue 13) ----------------------
+
+# A CSV cell that must fail its row, for any input or item it is put in: each kind of the
+# hostile-input corpus that fits in one cell.
+BAD_NUMBER_CELLS = st.sampled_from([
+    "NaN", "Infinity", "1e999", "1e999%", "9e999999999%", "1e30", "9" * 5000, "1_0%", "９６%",
+    "-1", "abc", "=1+2",
+])  # fmt: skip
+
+
+@st.composite
+def plan_assessments(draw: st.DrawFn, plan: Any) -> dict[str, Any]:
+    """A valid assessment of a compiled plan (percent and bool inputs, judged scores), as
+    CSV would carry it: every value text, scores in quarter points."""
+    inputs: dict[str, Any] = {}
+    for inp in plan.inputs:
+        if inp.type == "bool":
+            inputs[inp.name] = draw(st.sampled_from(["true", "false"]))
+        else:
+            assert inp.type == "percent", inp.type
+            inputs[inp.name] = f"{Decimal(draw(st.integers(0, 1000))) / 10}%"
+    scores = {}
+    for item in plan.items:
+        if item.kind == "judged":
+            quarters = draw(st.integers(0, int(item.max * 4)))
+            scores[item.id] = str(Decimal(quarters) / 4)
+    return {"inputs": inputs, "scores": scores}

@@ -1,5 +1,8 @@
 """Batch output: one line per assessment, CSV (a summary row) or JSONL (the full result).
 
+CSV text cells (id, level, error) pass through `neutralise_cell` so that a spreadsheet
+never runs them as formulas; numbers the evaluator computed are written as they are.
+
 Rows are evaluated in chunks, on several processes when asked (`jobs`); chunks are
 written in input order and only a few are in flight at once, so memory does not grow with
 the row count.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,6 +24,7 @@ from scoredsl.batch import ReadError
 from scoredsl.data import DataError, read_assessment
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.exactjson import number
+from scoredsl.output import neutralise_cell
 from scoredsl.plan import Plan
 
 
@@ -46,11 +51,14 @@ class BatchWriter:
             return self._error(ident, str(exc))
         except DataError as exc:
             return self._error(ident, "; ".join(exc.problems))
+        except Exception as exc:  # a bug must not end the batch or lose the other rows
+            return self._error(ident, internal_error(exc))
         if self.csv is not None:
             scores = result.scores
             self.csv.writerow([
-                ident, "true" if result.eligible else "false", number(result.total),
-                result.level or "", "", *(number(scores[t]) for t in self.top),
+                neutralise_cell(ident), "true" if result.eligible else "false",
+                number(result.total), neutralise_cell(result.level or ""), "",
+                *(number(scores[t]) for t in self.top),
             ])  # fmt: skip
         else:
             doc = result.to_dict()
@@ -60,10 +68,19 @@ class BatchWriter:
 
     def _error(self, ident: str, message: str) -> str:
         if self.csv is not None:
-            self.csv.writerow([ident, "", "", "", message, *([""] * len(self.top))])
+            cells = [neutralise_cell(ident), neutralise_cell(message)]
+            self.csv.writerow([cells[0], "", "", "", cells[1], *([""] * len(self.top))])
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message
+
+
+def internal_error(exc: Exception) -> str:
+    """The error of a row that met a bug in scoredsl (code `internal`)."""
+    return (
+        f"internal: scoredsl failed on this row ({type(exc).__name__}: {exc}); "
+        "this is a bug, please report it with the row"
+    )
 
 
 CHUNK = 500  # rows a worker evaluates at a time
@@ -77,10 +94,13 @@ def write_batch(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
-    """Evaluate every row and write it; return (rows, failed rows)."""
-    BatchWriter(plan, out, fmt)  # the header
+    """Evaluate every row and write it; return (rows, failed rows).
+
+    `progress(rows, failed)` is called after every chunk written.
+    """
     chunks = _chunks(rows)
-    first = next(chunks, [])
+    first = next(chunks, [])  # before the header: a file-level ReadError leaves no output
+    BatchWriter(plan, out, fmt)  # the header
     second = next(chunks, [])
     chunks = itertools.chain([first, second] if second else [first], chunks)
     results: Iterator[tuple[str, int, int]]
@@ -91,8 +111,8 @@ def write_batch(
     total = failed = 0
     for text, count, errors in results:
         out.write(text)
-        before, total, failed = total, total + count, failed + errors
-        if progress is not None and total // 10000 > before // 10000:
+        total, failed = total + count, failed + errors
+        if progress is not None:
             progress(total, failed)
     return total, failed
 
@@ -114,6 +134,8 @@ _WORKER_PLAN: list[Plan] = []
 
 
 def _init_worker(plan: Plan) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_PLAN[:] = [plan]
 
 
@@ -124,12 +146,21 @@ def _worker(fmt: str, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
 def _parallel(
     plan: Plan, fmt: str, chunks: Iterator[list[tuple[str, Any]]], jobs: int
 ) -> Iterator[tuple[str, int, int]]:
-    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight."""
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
-        pending: deque[Future[tuple[str, int, int]]] = deque()
+    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight.
+
+    If the consumer stops (Ctrl-C, an error writing) the queued chunks are cancelled and the
+    pool is not waited for: a worker only finishes the chunk it holds.
+    """
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,))
+    pending: deque[Future[tuple[str, int, int]]] = deque()
+    try:
         for chunk in chunks:
             pending.append(pool.submit(_worker, fmt, chunk))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

@@ -1,0 +1,163 @@
+"""Why: explanations as data, and their sentences in the reader's language.
+
+Every engine says *what* decided an item (which band, which veto, which rule) with these
+small values; `describe` turns one into words from `scoredsl.words`, at the edge. The
+Python evaluator builds them while scoring; the SQL engine builds the same values from the
+columns its query returns, so both print the same sentences.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import attrs
+
+from scoredsl.exactjson import number
+from scoredsl.plan import Plan
+from scoredsl.words import say
+
+
+class Status(enum.StrEnum):
+    SCORED = "scored"
+    BANDED = "banded"
+    VETOED = "vetoed"
+    SEVERE = "severe"
+    DEDUCTED = "deducted"
+    COMPUTED = "computed"
+
+
+Fact = tuple[str, "Decimal | bool"]  # an input's name and its value in the assessment
+
+
+@attrs.frozen
+class Awarded:
+    score: Decimal
+    max: Decimal
+
+
+@attrs.frozen
+class Deducted:
+    """6.4: max x (1 - problems/samples)."""
+
+    max: Decimal
+    problems: int
+    samples: int
+    score: Decimal
+
+
+@attrs.frozen
+class Banded:
+    item: str
+    value: Decimal  # the input's value
+    band: int  # index into the item's bands
+
+
+@attrs.frozen
+class Vetoed:
+    item: str  # the item whose veto holds (the item itself or an ancestor)
+    veto: int  # index into that item's vetoes
+    facts: tuple[Fact, ...]
+
+
+@attrs.frozen
+class Severe:
+    item: str  # the item marked severe (the item itself or an ancestor)
+
+
+@attrs.frozen
+class SumOf:
+    scores: tuple[Decimal, ...]
+
+
+@attrs.frozen
+class Computed:
+    text: str
+    score: Decimal
+
+
+Why = Awarded | Deducted | Banded | Vetoed | Severe | SumOf | Computed
+
+
+@attrs.frozen
+class GateWhy:
+    """How many requirements a gate has, and the failing ones with their facts."""
+
+    count: int
+    failed: tuple[tuple[int, tuple[Fact, ...]], ...]
+
+
+# ---- sentences --------------------------------------------------------------------------
+
+
+def status_text(status: str, lang: str) -> str:
+    return say(lang, f"status.{status}")
+
+
+def describe(why: Why, plan: Plan, lang: str = "en") -> str:
+    match why:
+        case Awarded(score, top):
+            return say(lang, "awarded", score=number(score), max=number(top))
+        case Deducted(top, problems, samples, score):
+            return say(lang, "deducted", problems=problems, samples=samples, max=number(top),
+                       score=number(score))  # fmt: skip
+        case Banded(item_id, value, k):
+            item = plan.item(item_id)
+            assert item.input is not None
+            inp = plan.input(item.input)
+            band = item.bands[k]
+            return say(lang, "banded", label=inp.label or inp.name, value=inp.show(value),
+                       band=band.describe(inp.show), result=number(band.result),
+                       max=number(item.max))  # fmt: skip
+        case Vetoed(item_id, k, facts):
+            veto = plan.item(item_id).vetoes[k]
+            condition = _holds(plan, veto.text, facts, lang)
+            return say(lang, "vetoed", condition=condition, reason=veto.reason)
+        case Severe(item_id):
+            item = plan.item(item_id)
+            return say(lang, "severe", id=item.id, label=item.label, max=number(item.max))
+        case SumOf(scores):
+            terms = " + ".join(map(number, scores))
+            return say(lang, "sum", count=len(scores), terms=terms)
+        case Computed(text, score):
+            return say(lang, "formula", text=text, score=number(score))
+    raise AssertionError(f"no sentence for {why!r}")
+
+
+def gate_text(why: GateWhy, plan: Plan, gate_index: int, lang: str = "en") -> str:
+    if not why.failed:
+        return say(lang, "gate.passed", count=why.count)
+    gate = plan.gates[gate_index]
+    failures = [
+        say(lang, "gate.failure", text=gate.requires[k].text, facts=_facts(plan, facts, lang))
+        for k, facts in why.failed
+    ]
+    return say(lang, "gate.failed", failures=say(lang, "gate.sep").join(failures))
+
+
+def _holds(plan: Plan, text: str, facts: tuple[Fact, ...], lang: str) -> str:
+    """'a is true' when the condition is that one input; else 'text holds (facts)'."""
+    if len(facts) == 1 and text.strip() == facts[0][0]:
+        return _facts(plan, facts, lang)
+    if not facts:
+        return say(lang, "holds", text=text)
+    return say(lang, "holds.facts", text=text, facts=_facts(plan, facts, lang))
+
+
+def _facts(plan: Plan, facts: tuple[Fact, ...], lang: str) -> str:
+    sentences = [
+        say(lang, "fact", name=_name(plan, name, lang), value=_show(plan, name, value, lang))
+        for name, value in facts
+    ]
+    return say(lang, "facts.sep").join(sentences)
+
+
+def _name(plan: Plan, name: str, lang: str) -> str:
+    """English says the identifier; other languages the input's label."""
+    return name if lang == "en" else (plan.input(name).label or name)
+
+
+def _show(plan: Plan, name: str, value: Decimal | bool, lang: str) -> str:
+    if isinstance(value, bool):
+        return say(lang, "true" if value else "false")
+    return plan.input(name).show(value)

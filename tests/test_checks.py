@@ -46,6 +46,7 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "example-failed": ("error", 42, 5, 42, 20),
     "extends": ("error", 3, 8, 3, 20),
     "reading": ("note", 30, 5, 30, 62),
+    "level-not-nested": ("warning", 32, 5, 32, 36),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -74,6 +75,8 @@ MESSAGES = {
     "<repo>/tests/fixtures/bad/hotline-base.score)",
     "reading": "reading of levels: 原文写合格60~74分、良好75~89分，总分可以是小数；"
     "本方案读作“至少60/75/90分”",
+    "level-not-nested": "level 'excellent' does not imply 'good', the level below it: "
+    "total = 95, answer_rate = 42.5% meets 'excellent' but not 'good' (answer_rate >= 85%)",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -185,7 +188,7 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (20, 3, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (20, 4, 1)
 
 
 def test_an_accepted_diagnostic_is_a_note(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from scoredsl import nodes as n
 from scoredsl.checks.bands import check_band_coverage, check_band_monotone, check_band_overlap
+from scoredsl.checks.compound_levels import check_compound_levels
 from scoredsl.checks.levels import check_levels
 from scoredsl.checks.names import (
     check_cycles,
@@ -44,6 +45,7 @@ CHECKS: tuple[Check, ...] = (
     check_band_overlap,
     check_band_monotone,
     check_levels,
+    check_compound_levels,
     check_weights_sum,
     check_unused_inputs,
     check_readings,

@@ -73,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
     c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
     c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
-    c.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels for md/html")
+    c.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=None,
+        help="the language of every text for people (default: zh for md/html, en otherwise)",
+    )
     c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     c.add_argument("--quiet", action="store_true", help="no progress output for batches")
     c.add_argument(
@@ -291,12 +296,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"error[eval]: {args.data}: {exc}", file=sys.stderr)
         return INPUT_ERROR
     fmt = args.format or "text"
+    lang = args.lang or ("zh" if fmt in ("md", "html") else "en")
     if fmt == "json":
-        _write(exactjson.dumps(result.to_dict(), indent=2) + "\n", args.output, inputs)
+        _write(exactjson.dumps(result.to_dict(lang), indent=2) + "\n", args.output, inputs)
     elif fmt == "text":
-        _write(result_text(result) + "\n", args.output, inputs)
+        _write(result_text(result, lang) + "\n", args.output, inputs)
     elif fmt in ("md", "html"):
-        _write(report_document(result, fmt, args.lang), args.output, inputs)
+        _write(report_document(result, fmt, lang), args.output, inputs)
     else:
         print(f"scoredsl: --format {fmt} is for batches (.jsonl, .csv)", file=sys.stderr)
         return USAGE

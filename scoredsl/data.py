@@ -16,19 +16,36 @@ import attrs
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal
 from scoredsl.numbers import shown as _shown
-from scoredsl.plan import Input, InputType, Item, ItemKind, Plan
+from scoredsl.plan import PLACES, Input, InputType, Item, ItemKind, Plan
 
 TOP_KEYS = ("id", "scheme", "inputs", "scores", "findings", "severe")
 _TRUE = {"true", "yes", "1", "是", "y"}
 _FALSE = {"false", "no", "0", "否", "n"}
 
 
+@attrs.frozen
+class DataProblem:
+    """One problem in assessment data: a stable `code`, `where` it is (a path such as
+    ``("scores", "5.1.1")`` or ``("inputs", "complaint_rate")``) and the message to show."""
+
+    code: str
+    where: tuple[str, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class DataError(Exception):
     """The assessment data has errors; `problems` lists each one."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[DataProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+    @property
+    def messages(self) -> list[str]:
+        return [p.message for p in self.problems]
 
 
 @attrs.frozen
@@ -115,11 +132,27 @@ class _Keys:
         )
 
 
-def _mapping(raw: Any, name: str, problems: list[str]) -> Mapping[str, Any]:
+class _Problems:
+    """The problems found so far, and the places they were found at."""
+
+    def __init__(self) -> None:
+        self.found: list[DataProblem] = []
+        self.places: set[tuple[str, ...]] = set()
+
+    def add(self, code: str, where: tuple[str, ...], message: str) -> None:
+        self.found.append(DataProblem(code, where, message))
+        self.places.add(where)
+
+
+def _mapping(raw: Any, name: str, problems: _Problems) -> Mapping[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        problems.append(f"'{name}' must be a mapping of names to values, not {type(raw).__name__}")
+        problems.add(
+            "not-a-mapping",
+            (name,),
+            f"'{name}' must be a mapping of names to values, not {type(raw).__name__}",
+        )
         return {}
     return raw
 
@@ -131,144 +164,282 @@ def _count(raw: Any) -> int | None:
     return int(value)
 
 
-def read_assessment(plan: Plan, raw: Any) -> Assessment:
-    """Validate one assessment against the plan; raise `DataError` listing every problem."""
-    problems: list[str] = []
-    if not isinstance(raw, Mapping):
-        raise DataError(
-            [
+def _plain_score(value: Any, top: Decimal) -> Decimal | None:
+    """A score given as an int or a Decimal within 0..top and PLACES places, or None (then
+    the full checks run and say what is wrong)."""
+    kind = type(value)
+    if kind is int:
+        return Decimal(value) if 0 <= value <= top else None
+    if kind is Decimal and value.is_finite() and 0 <= value <= top and not _too_precise(value):
+        return value  # type: ignore[no-any-return]
+    return None
+
+
+def _too_precise(value: Decimal) -> bool:
+    """More than PLACES decimal places (checked the cheap way for plain numbers)."""
+    if value == value.to_integral_value():
+        return False
+    text = str(value)
+    point = text.find(".")
+    if point >= 0 and "E" not in text:
+        return len(text) - point - 1 > PLACES
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -PLACES
+
+
+class _Reader:
+    """What validation needs of one plan, derived once (`Plan.derived`)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.keys = _Keys(plan)
+        self.inputs = {i.name: i for i in plan.inputs}
+        self.required = [i for i in plan.inputs if i.required]
+        depth = plan.severe_depth
+        self.judged_ids = {i.id: i for i in plan.items if i.kind is ItemKind.JUDGED}
+        self.judged = [
+            (item, tuple(a.id for a in _ancestors(plan, item) if a.depth == depth))
+            for item in plan.items
+            if item.kind is ItemKind.JUDGED
+        ]
+
+    @staticmethod
+    def of(plan: Plan) -> _Reader:
+        return plan.derived("data._Reader", _Reader)
+
+    def read(self, raw: Any) -> Assessment:
+        if not isinstance(raw, Mapping):
+            message = (
                 "an assessment must be a mapping with 'inputs' and 'scores', "
                 f"not {type(raw).__name__}"
-            ]
+            )
+            raise DataError([DataProblem("not-a-mapping", (), message)])
+        problems = _Problems()
+        self.top_keys(raw, problems)
+        inputs = self.read_inputs(raw.get("inputs"), problems)
+        severe = self.read_severe(raw.get("severe"), problems)
+        scores = self.read_scores(raw.get("scores"), problems)
+        findings = self.read_findings(raw.get("findings"), scores, problems)
+        self.missing_items(scores, findings, severe, problems)
+        if problems.found:
+            raise DataError(problems.found)
+        ident = raw.get("id")
+        return Assessment(
+            inputs, scores, findings, frozenset(severe), None if ident is None else str(ident)
         )
-    for key in raw:
-        if key not in TOP_KEYS:
-            problems.append(
-                f"unknown key '{key}'{_hint(str(key), TOP_KEYS)}; expected {', '.join(TOP_KEYS)}"
-            )
-    if raw.get("scheme") is not None and str(raw["scheme"]) != plan.id:
-        problems.append(f"this data is for scheme '{raw['scheme']}', not '{plan.id}'")
 
-    by_name = {i.name: i for i in plan.inputs}
-    inputs: dict[str, Decimal | bool] = {}
-    for name, value in _mapping(raw.get("inputs"), "inputs", problems).items():
-        inp = by_name.get(str(name))
-        if inp is None:
-            problems.append(f"unknown input '{name}'{_hint(str(name), by_name)}")
-        elif value is None or value == "":
-            continue
-        else:
+    def top_keys(self, raw: Mapping[str, Any], problems: _Problems) -> None:
+        for key in raw:
+            if key not in TOP_KEYS:
+                problems.add(
+                    "unknown-key",
+                    (str(key),),
+                    f"unknown key '{key}'{_hint(str(key), TOP_KEYS)}; "
+                    f"expected {', '.join(TOP_KEYS)}",
+                )
+        scheme = raw.get("scheme")
+        if scheme is not None and str(scheme) != self.plan.id:
+            problems.add(
+                "wrong-scheme",
+                ("scheme",),
+                f"this data is for scheme '{scheme}', not '{self.plan.id}'",
+            )
+
+    def read_inputs(self, raw: Any, problems: _Problems) -> dict[str, Decimal | bool]:
+        inputs: dict[str, Decimal | bool] = {}
+        for name, value in _mapping(raw, "inputs", problems).items():
+            inp = self.inputs.get(str(name))
+            if inp is None:
+                where = ("inputs", str(name))
+                hint = _hint(str(name), self.inputs)
+                problems.add("unknown-input", where, f"unknown input '{name}'{hint}")
+                continue
+            if value is None or value == "":
+                continue
             try:
-                inputs[inp.name] = coerce_input(inp, value)
+                x = coerce_input(inp, value)
             except ValueError as exc:
-                problems.append(str(exc))
-    for inp in plan.inputs:
-        if inp.required and inp.name not in inputs and not any(inp.name in p for p in problems):
-            label = f" ({inp.label})" if inp.label else ""
-            problems.append(f"missing input '{inp.name}'{label}")
+                problems.add("bad-value", ("inputs", inp.name), str(exc))
+                continue
+            if not isinstance(x, bool) and _too_precise(x):
+                problems.add(
+                    "too-precise",
+                    ("inputs", inp.name),
+                    f"input '{inp.name}' has more than {PLACES} decimal places: {_shown(value)}",
+                )
+                continue
+            inputs[inp.name] = x
+        for inp in self.required:
+            if inp.name not in inputs and ("inputs", inp.name) not in problems.places:
+                label = f" ({inp.label})" if inp.label else ""
+                problems.add(
+                    "missing-input", ("inputs", inp.name), f"missing input '{inp.name}'{label}"
+                )
+        return inputs
 
-    keys = _keys_for(plan)
-    severe: set[str] = set()
-    marked = raw.get("severe")
-    if isinstance(marked, str):
-        marked = [marked]  # one id, not a list of characters
-    elif marked is not None and not isinstance(marked, list):
-        problems.append(f"'severe' must be a list of item ids, not {_shown(marked)}")
-        marked = []
-    for key in marked or []:
+    def resolve(self, key: Any, section: str, problems: _Problems) -> Item | None:
         try:
-            item = keys.resolve(key, "severe")
+            return self.keys.resolve(key, section)
         except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        if plan.severe_depth is None:
-            problems.append(
-                f"severe: this scheme has no severe rule, so {item.id} cannot be marked"
-            )
-        elif item.depth != plan.severe_depth:
-            problems.append(
-                f"severe: {item.id} is at depth {item.depth}; the severe rule applies to items at "
-                f"depth {plan.severe_depth}"
-            )
-        else:
-            severe.add(item.id)
+            code = "ambiguous-label" if "use the id" in str(exc) else "unknown-item"
+            problems.add(code, (section, str(key)), str(exc))
+            return None
 
-    scores: dict[str, Decimal] = {}
-    given: dict[str, Any] = {}  # item id -> the key it was given by
-    for key, value in _mapping(raw.get("scores"), "scores", problems).items():
-        try:
-            item = keys.resolve(key, "scores")
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        if item.id in given:
-            problems.append(f"scores: {item.id} is given twice, as '{given[item.id]}' and '{key}'")
-            continue
-        given[item.id] = key
-        if value is None or value == "":
-            continue
-        if item.kind is not ItemKind.JUDGED:
-            problems.append(
-                f"scores: {item.id} ({item.label}) is {_kind(item)}: it cannot be given a score"
+    def read_severe(self, raw: Any, problems: _Problems) -> set[str]:
+        plan = self.plan
+        if isinstance(raw, str):
+            raw = [raw]  # one id, not a list of characters
+        elif raw is not None and not isinstance(raw, list):
+            problems.add(
+                "bad-severe", ("severe",), f"'severe' must be a list of item ids, not {_shown(raw)}"
             )
-            continue
-        score = _decimal(value)
-        if score is None:
-            problems.append(
-                f"scores: {item.id} ({item.label}) must be a number, not {_shown(value)}"
-            )
-        elif score < 0 or score > item.max:
-            problems.append(
-                f"scores: {item.id} ({item.label}) is given {number(score)} "
-                f"but is worth 0 to {number(item.max)}"
-            )
-        else:
-            scores[item.id] = score
+            raw = []
+        severe: set[str] = set()
+        for key in raw or []:
+            item = self.resolve(key, "severe", problems)
+            if item is None:
+                continue
+            if plan.severe_depth is None:
+                problems.add(
+                    "no-severe-rule",
+                    ("severe", item.id),
+                    f"severe: this scheme has no severe rule, so {item.id} cannot be marked",
+                )
+            elif item.depth != plan.severe_depth:
+                problems.add(
+                    "wrong-depth",
+                    ("severe", item.id),
+                    f"severe: {item.id} is at depth {item.depth}; the severe rule applies to "
+                    f"items at depth {plan.severe_depth}",
+                )
+            else:
+                severe.add(item.id)
+        return severe
 
-    findings: dict[str, tuple[int, int]] = {}
-    for key, value in _mapping(raw.get("findings"), "findings", problems).items():
-        try:
-            item = keys.resolve(key, "findings")
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        where = f"findings: {item.id} ({item.label})"
-        if not plan.findings:
-            problems.append(f"{where}: this scheme has no sample-deduction rule")
-            continue
-        if item.kind is not ItemKind.JUDGED:
-            problems.append(f"{where} is {_kind(item)}: it cannot be given findings")
-            continue
-        if not isinstance(value, Mapping) or set(value) != {"samples", "problems"}:
-            problems.append(f"{where} must be {{samples: N, problems: M}}")
-            continue
+    def read_scores(self, raw: Any, problems: _Problems) -> dict[str, Decimal]:
+        scores: dict[str, Decimal] = {}
+        given: dict[str, Any] = {}  # item id -> the key it was given by
+        judged = self.judged_ids
+        for key, value in _mapping(raw, "scores", problems).items():
+            # The common case first: a judged item by its id, a plain number in range.
+            item = judged.get(key)
+            if item is not None and key not in given:
+                score = _plain_score(value, item.max)
+                if score is not None:
+                    given[key] = key
+                    scores[key] = score
+                    continue
+            item = self.resolve(key, "scores", problems)
+            if item is None:
+                continue
+            where = ("scores", item.id)
+            if item.id in given:
+                problems.add(
+                    "given-twice",
+                    where,
+                    f"scores: {item.id} is given twice, as '{given[item.id]}' and '{key}'",
+                )
+                continue
+            given[item.id] = key
+            if value is None or value == "":
+                continue
+            what = f"scores: {item.id} ({item.label})"
+            if item.kind is not ItemKind.JUDGED:
+                problems.add(
+                    "not-judged", where, f"{what} is {_kind(item)}: it cannot be given a score"
+                )
+                continue
+            score = _decimal(value)
+            if score is None:
+                problems.add("bad-value", where, f"{what} must be a number, not {_shown(value)}")
+            elif score < 0 or score > item.max:
+                problems.add(
+                    "out-of-range",
+                    where,
+                    f"{what} is given {number(score)} but is worth 0 to {number(item.max)}",
+                )
+            elif _too_precise(score):
+                problems.add("too-precise", where, f"{what} has more than {PLACES} decimal places")
+            else:
+                scores[item.id] = score
+        return scores
+
+    def read_findings(
+        self, raw: Any, scores: dict[str, Decimal], problems: _Problems
+    ) -> dict[str, tuple[int, int]]:
+        findings: dict[str, tuple[int, int]] = {}
+        for key, value in _mapping(raw, "findings", problems).items():
+            item = self.resolve(key, "findings", problems)
+            if item is None:
+                continue
+            place = ("findings", item.id)
+            where = f"findings: {item.id} ({item.label})"
+            if not self.plan.findings:
+                problems.add(
+                    "no-findings-rule", place, f"{where}: this scheme has no sample-deduction rule"
+                )
+            elif item.kind is not ItemKind.JUDGED:
+                problems.add(
+                    "not-judged", place, f"{where} is {_kind(item)}: it cannot be given findings"
+                )
+            elif not isinstance(value, Mapping) or set(value) != {"samples", "problems"}:
+                problems.add("bad-findings", place, f"{where} must be {{samples: N, problems: M}}")
+            else:
+                found = self.count_findings(value, where, place, problems)
+                if found is None:
+                    continue
+                if item.id in scores:
+                    problems.add(
+                        "score-and-findings",
+                        place,
+                        f"{where} has both a score and findings: give one",
+                    )
+                else:
+                    findings[item.id] = found
+        return findings
+
+    @staticmethod
+    def count_findings(
+        value: Mapping[str, Any], where: str, place: tuple[str, ...], problems: _Problems
+    ) -> tuple[int, int] | None:
         samples, found = _count(value["samples"]), _count(value["problems"])
         if samples is None or found is None:
-            problems.append(f"{where}: samples and problems must be whole numbers of at least 0")
+            message = f"{where}: samples and problems must be whole numbers of at least 0"
         elif samples == 0:
-            problems.append(f"{where}: samples must be at least 1")
+            message = f"{where}: samples must be at least 1"
         elif found > samples:
-            problems.append(f"{where}: {found} problems is more than the {samples} samples")
-        elif item.id in scores:
-            problems.append(f"{where} has both a score and findings: give one")
+            message = f"{where}: {found} problems is more than the {samples} samples"
         else:
-            findings[item.id] = (found, samples)
+            return found, samples
+        problems.add("bad-findings", place, message)
+        return None
 
-    for item in plan.items:
-        if item.kind is not ItemKind.JUDGED or item.id in scores or item.id in findings:
-            continue
-        if _under(plan, item, severe):
-            continue
-        if not any(item.id in p for p in problems):
-            what = "a score or findings" if plan.findings else "a score"
-            problems.append(f"missing {what} for {item.id} ({item.label}, 0 to {number(item.max)})")
+    def missing_items(
+        self,
+        scores: dict[str, Decimal],
+        findings: dict[str, tuple[int, int]],
+        severe: set[str],
+        problems: _Problems,
+    ) -> None:
+        what = "a score or findings" if self.plan.findings else "a score"
+        places = problems.places
+        for item, marked_at in self.judged:
+            if item.id in scores or item.id in findings:
+                continue
+            if severe and any(a in severe for a in marked_at):
+                continue
+            if ("scores", item.id) in places or ("findings", item.id) in places:
+                continue
+            problems.add(
+                "missing-score",
+                ("scores", item.id),
+                f"missing {what} for {item.id} ({item.label}, 0 to {number(item.max)})",
+            )
 
-    if problems:
-        raise DataError(problems)
-    ident = raw.get("id")
-    return Assessment(
-        inputs, scores, findings, frozenset(severe), None if ident is None else str(ident)
-    )
+
+def read_assessment(plan: Plan, raw: Any) -> Assessment:
+    """Validate one assessment against the plan; raise `DataError` listing every problem."""
+    return _Reader.of(plan).read(raw)
 
 
 def _kind(item: Item) -> str:
@@ -277,21 +448,9 @@ def _kind(item: Item) -> str:
     ]
 
 
-def _under(plan: Plan, item: Item, marked: set[str]) -> bool:
-    current: Item | None = item
-    while current is not None:
-        if current.id in marked:
-            return True
-        current = plan.item(current.parent) if current.parent else None
-    return False
-
-
-_KEYS_CACHE: dict[int, tuple[Plan, _Keys]] = {}
-
-
-def _keys_for(plan: Plan) -> _Keys:
-    cached = _KEYS_CACHE.get(id(plan))
-    if cached is None or cached[0] is not plan:
-        cached = (plan, _Keys(plan))
-        _KEYS_CACHE[id(plan)] = cached
-    return cached[1]
+def _ancestors(plan: Plan, item: Item) -> list[Item]:
+    """The item and the items above it."""
+    chain = [item]
+    while chain[-1].parent is not None:
+        chain.append(plan.item(chain[-1].parent))
+    return chain

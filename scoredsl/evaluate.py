@@ -1,34 +1,87 @@
-"""Evaluate: `Plan` + `Assessment` -> `Result`, in exact Decimal arithmetic.
+"""Evaluate: `Plan` + `Assessment` -> `Result`, in exact Decimal arithmetic (the reference
+engine: every faster engine is tested against it).
 
-Every item gets a score, a status (scored, banded, vetoed, severe, deducted, computed) and
-a `why` a person can read. Precedence on an item: severe > veto > findings or score.
-The evaluator never sees the AST.
+A plan is compiled once (and kept with it, `Plan.derived`) into closures over a row of
+slots: inputs, values and item scores each have a fixed index, expressions are closures
+that read them, so evaluating an assessment does no dispatch on expression classes.
+Every item gets a score, a `Status` and what decided it (`scoredsl.why`: which band,
+which veto, which rule); sentences are made from that only when someone reads them.
+Precedence on an item: severe > veto > findings or score.
+
+Arithmetic is exact except that the result of every multiplication and division is
+rounded half-even to `PLACES` decimal places, the rule the SQL engine implements too.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any
 
 import attrs
 
 from scoredsl import plan as p
 from scoredsl.data import Assessment
-from scoredsl.exactjson import number
-from scoredsl.plan import Band, Expr, Item, ItemKind, Plan, find_band
+from scoredsl.plan import PLACES, Expr, Item, ItemKind, Plan, find_band
+from scoredsl.why import (
+    Awarded,
+    Banded,
+    Computed,
+    Deducted,
+    Fact,
+    GateWhy,
+    Severe,
+    Status,
+    SumOf,
+    Vetoed,
+    Why,
+    describe,
+    gate_text,
+)
 
+ZERO = Decimal(0)
+_STEP = Decimal(1).scaleb(-PLACES)
+_CONTEXT = Context(
+    prec=100, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow, DivisionByZero]
+)
 _MODES = {
     p.RoundingMode.HALF_UP: ROUND_HALF_UP,
     p.RoundingMode.HALF_EVEN: ROUND_HALF_EVEN,
     p.RoundingMode.DOWN: ROUND_DOWN,
     p.RoundingMode.UP: ROUND_UP,
 }
-ZERO = Decimal(0)
 
 
 class EvaluationError(Exception):
-    """A formula could not be computed (division by zero, a missing optional input...)."""
+    """A formula could not be computed (division by zero, a value out of every band...)."""
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    """a x b, rounded half-even to `PLACES` places (exact when it has no more)."""
+    return _CONTEXT.multiply(a, b).quantize(_STEP, context=_CONTEXT)
+
+
+def divide(a: Decimal, b: Decimal) -> Decimal:
+    """a / b, rounded half-even to `PLACES` places."""
+    if b == 0:
+        raise EvaluationError("division by zero")
+    return _CONTEXT.divide(a, b).quantize(_STEP, context=_CONTEXT)
+
+
+# ---- results -----------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -38,13 +91,17 @@ class ItemResult:
     title: str
     max: Decimal
     score: Decimal
-    status: str
-    explain: Callable[[], str] = attrs.field(eq=False, repr=False)
+    status: Status
+    reason: Why
+    plan: Plan = attrs.field(eq=False, repr=False)
 
     @property
     def why(self) -> str:
-        """Formatted on demand: a batch that writes only totals never pays for it."""
-        return self.explain()
+        return self.text("en")
+
+    def text(self, lang: str) -> str:
+        """Why the item got its score, in `lang`."""
+        return describe(self.reason, self.plan, lang)
 
 
 @attrs.frozen
@@ -52,7 +109,16 @@ class GateResult:
     id: str
     label: str
     passed: bool
-    why: str
+    reason: GateWhy
+    plan: Plan = attrs.field(eq=False, repr=False)
+    index: int = attrs.field(eq=False, repr=False, default=0)
+
+    @property
+    def why(self) -> str:
+        return self.text("en")
+
+    def text(self, lang: str) -> str:
+        return gate_text(self.reason, self.plan, self.index, lang)
 
 
 @attrs.frozen
@@ -65,24 +131,36 @@ class Result:
     level: str | None
     next_level: tuple[str, Decimal | None] | None
     values: dict[str, Decimal | None]
-    items: tuple[ItemResult, ...]
-    scores: dict[str, Decimal] = attrs.field(eq=False, repr=False, factory=dict)
+    scores: dict[str, Decimal] = attrs.field(eq=False, repr=False)
+    decisions: tuple[Why | None, ...] = attrs.field(eq=False, repr=False)
+    data: Assessment = attrs.field(eq=False, repr=False)
+
+    @functools.cached_property
+    def items(self) -> tuple[ItemResult, ...]:
+        """Every item in document order, with its status and reason."""
+        return tuple(
+            _item_result(self.plan, item, self.scores, decision, self.data)
+            for item, decision in zip(self.plan.items, self.decisions, strict=True)
+        )
 
     @property
     def level_label(self) -> str | None:
-        return next((lv.label for lv in self.plan.levels if lv.name == self.level), None)
+        level = None if self.level is None else self.plan.level(self.level)
+        return None if level is None else level.label
 
-    def to_dict(self) -> dict[str, Any]:
-        p = self.plan
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The result contract; `why` texts in `lang` (`status` stays the code)."""
+        plan = self.plan
         doc: dict[str, Any] = {}
         if self.id is not None:
             doc["id"] = self.id
         doc |= {
-            "scheme": {"id": p.id, "title": p.title, "version": p.version, "hash": p.hash},
+            "scheme": {"id": plan.id, "title": plan.title, "version": plan.version,
+                       "hash": plan.hash},
             "eligible": self.eligible,
-            "gates": [{"id": g.id, "passed": g.passed, "why": g.why} for g in self.gates],
+            "gates": [{"id": g.id, "passed": g.passed, "why": g.text(lang)} for g in self.gates],
             "total": self.total,
-            "max": p.total,
+            "max": plan.total,
             "level": self.level,
             "level_label": self.level_label,
             "next_level": None
@@ -90,311 +168,444 @@ class Result:
             else {"level": self.next_level[0], "needs": self.next_level[1]},
             "values": dict(self.values),
             "items": [
-                {
-                    "id": i.id,
-                    "parent": i.parent,
-                    "title": i.title,
-                    "max": i.max,
-                    "score": i.score,
-                    "status": i.status,
-                    "why": i.why,
-                }
+                {"id": i.id, "parent": i.parent, "title": i.title, "max": i.max,
+                 "score": i.score, "status": str(i.status), "why": i.text(lang)}
                 for i in self.items
             ],
-        }
+        }  # fmt: skip
         return doc
 
 
+def _item_result(
+    plan: Plan, item: Item, scores: dict[str, Decimal], decision: Why | None, data: Assessment
+) -> ItemResult:
+    """An item's status and reason: what the run decided (a band, a veto, a severe mark),
+    or what follows from the item's kind and the data."""
+    status: Status
+    reason: Why
+    score = scores[item.id]
+    match decision:
+        case Severe():
+            status, reason = Status.SEVERE, decision
+        case Vetoed():
+            status, reason = Status.VETOED, decision
+        case Banded():
+            status, reason = Status.BANDED, decision
+        case None if item.kind is ItemKind.PARENT:
+            status, reason = Status.COMPUTED, SumOf(tuple(scores[c] for c in item.children))
+        case None if item.kind is ItemKind.COMPUTED:
+            status, reason = Status.COMPUTED, Computed(item.text, score)
+        case None if item.id in data.findings:
+            problems, samples = data.findings[item.id]
+            status, reason = Status.DEDUCTED, Deducted(item.max, problems, samples, score)
+        case None:
+            status, reason = Status.SCORED, Awarded(score, item.max)
+        case _:
+            raise AssertionError(f"no status for {decision!r}")
+    return ItemResult(item.id, item.parent, item.label, item.max, score, status, reason, plan)
+
+
+# ---- the compiled program ----------------------------------------------------------------
+
+
 class _Missing(Exception):
-    """An optional input is absent: the value that needs it is reported as null."""
+    """An optional input is absent: a value that needs it is reported as null."""
 
 
-class _Run:
-    """One evaluation: memoised values and item scores over one assessment."""
+_UNSET: Any = object()
 
-    def __init__(self, plan: Plan, data: Assessment) -> None:
-        self.plan = plan
+
+class _Row:
+    """One evaluation: the slots (inputs, values, item scores), the items a severe mark or a
+    veto forces to 0, and what decided each item where the data alone does not say."""
+
+    __slots__ = ("data", "decisions", "forced", "slots", "total")
+
+    def __init__(self, slots: list[Any], items: int, data: Assessment) -> None:
+        self.slots = slots
+        self.forced: list[Why | None] | None = None  # by guarded item, once known
+        self.decisions: list[Why | None] = [None] * items
         self.data = data
-        self.values: dict[str, Decimal] = {}
-        self.scores: dict[str, Decimal] = {}
         self.total: Decimal | None = None
-        self.value_defs = {v.name: v for v in plan.values}
-        self.inputs = {i.name: i for i in plan.inputs}
-        self.rounding = plan.rounding
 
-    def round(self, x: Decimal) -> Decimal:
-        if self.rounding is None:
-            return x
-        return x.quantize(
-            Decimal(1).scaleb(-self.rounding.places), rounding=_MODES[self.rounding.mode]
-        )
+
+Fn = Callable[[_Row], Any]
+
+
+class Program:
+    """A plan compiled into closures; `Program.of(plan)` compiles each plan once."""
+
+    @staticmethod
+    def of(plan: Plan) -> Program:
+        return plan.derived("evaluate.Program", Program)
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.inputs = [i.name for i in plan.inputs]
+        self.input_slot = {name: k for k, name in enumerate(self.inputs)}
+        base = len(self.inputs)
+        self.value_slot = {v.name: base + k for k, v in enumerate(plan.values)}
+        base += len(plan.values)
+        self.item_index = {item.id: k for k, item in enumerate(plan.items)}
+        self.item_base = base
+        self.size = base + len(plan.items)
+        self.rounding: Callable[[Decimal], Decimal] = _rounder(plan.rounding)
+        self.value_fns: list[Fn] = [self._value(v) for v in plan.values]
+        self.value_reads = [self._value_ref(v.name) for v in plan.values]
+        self.children = [tuple(self.item_index[c] for c in item.children) for item in plan.items]
+        self.parent = [None if i.parent is None else self.item_index[i.parent] for i in plan.items]
+        self.guards = [self._guard(item) for item in plan.items]
+        self.kernels = [self._kernel(k, item) for k, item in enumerate(plan.items)]
+        self.anchor, self.guarded, self.outer = self._anchors()
+        self.backwards = list(reversed(range(len(plan.items))))  # children before parents
+        self.tops = [self.item_index[i.id] for i in plan.top_items]
+        self.gates = [
+            [(self.expr(r.condition), p.input_names(r.condition)) for r in gate.requires]
+            for gate in plan.gates
+        ]
+        self.levels = [self.expr(lv.condition) for lv in plan.levels]
 
     # ---- expressions ------------------------------------------------------------------
 
-    def eval(self, e: Expr) -> Any:
+    def expr(self, e: Expr) -> Fn:
         match e:
             case p.Num(value) | p.Truth(value):
-                return value
+                return lambda row: value
             case p.InputRef(name):
-                if name not in self.data.inputs:
-                    raise _Missing(name)
-                return self.data.inputs[name]
+                return self._input(name)
             case p.ValueRef(name):
-                return self.value(name)
+                return self._value_ref(name)
             case p.ItemRef(item_id):
-                return self.item_score(item_id)
+                k = self.item_index[item_id]
+                return lambda row: self.score(row, k)
             case p.TotalRef():
-                if self.total is None:
-                    raise EvaluationError("total is not known yet here")
-                return self.total
+                return _total
             case p.Not(operand):
-                return not self.eval(operand)
+                f = self.expr(operand)
+                return lambda row: not f(row)
             case p.Neg(operand):
-                return -self.eval(operand)
+                f = self.expr(operand)
+                return lambda row: -f(row)
             case p.Logic(p.LogicOp.AND, left, right):
-                return self.eval(left) and self.eval(right)
+                a, b = self.expr(left), self.expr(right)
+                return lambda row: a(row) and b(row)
             case p.Logic(p.LogicOp.OR, left, right):
-                return self.eval(left) or self.eval(right)
-            case p.Compare(ops, operands):
-                return self.compare(ops, operands)
-            case p.Call(func, args):
-                return self.call(func, [self.eval(a) for a in args])
-            case p.Weighted(terms):
-                return sum((self.eval(t.ref) * t.weight for t in terms), ZERO)
+                a, b = self.expr(left), self.expr(right)
+                return lambda row: a(row) or b(row)
             case p.Arith(op, left, right):
-                a, b = self.eval(left), self.eval(right)
-                if op is p.ArithOp.ADD:
-                    return a + b
-                if op is p.ArithOp.SUB:
-                    return a - b
-                if op is p.ArithOp.MUL:
-                    return a * b
-                if b == 0:
-                    raise EvaluationError("division by zero")
-                return a / b
-        raise AssertionError(f"unknown expression {e!r}")
+                return _arith(op, self.expr(left), self.expr(right))
+            case p.Compare(ops, operands):
+                return _compare(ops, [self.expr(o) for o in operands])
+            case p.Call(func, args):
+                return _call(func, [self.expr(a) for a in args])
+            case p.Weighted(terms):
+                parts = [(self.expr(t.ref), t.weight) for t in terms]
+                return lambda row: sum((multiply(f(row), w) for f, w in parts), ZERO)
+        raise AssertionError(f"the evaluator has no rule for {e!r}")
 
-    def compare(self, ops: tuple[p.CmpOp, ...], operands: tuple[Expr, ...]) -> bool:
-        values = [self.eval(o) for o in operands]
-        for op, a, b in zip(ops, values, values[1:], strict=False):
-            ok = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "=": a == b, "!=": a != b}[
-                op.value
-            ]
-            if not ok:
-                return False
-        return True
+    def _input(self, name: str) -> Fn:
+        k = self.input_slot[name]
 
-    @staticmethod
-    def call(func: p.Func, args: list[Decimal]) -> Decimal:
-        if func is p.Func.MIN:
-            return min(args)
-        if func is p.Func.MAX:
-            return max(args)
-        if func is p.Func.ABS:
-            return abs(args[0])
-        if func is p.Func.FLOOR:
-            return args[0].to_integral_value(rounding=ROUND_DOWN if args[0] >= 0 else ROUND_UP)
-        if func is p.Func.CEIL:
-            return args[0].to_integral_value(rounding=ROUND_UP if args[0] >= 0 else ROUND_DOWN)
-        if func is p.Func.ROUND:
-            places = int(args[1]) if len(args) > 1 else 0
-            return args[0].quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        raise AssertionError(func)
+        def read(row: _Row) -> Any:
+            x = row.slots[k]
+            if x is _UNSET:
+                raise _Missing(name)
+            return x
 
-    def value(self, name: str) -> Decimal:
-        if name not in self.values:
-            v = self.value_defs[name]
-            if v.formula is not None:
-                self.values[name] = self.eval(v.formula)
-            else:
-                assert v.input is not None
-                x = self.eval(p.InputRef(v.input))
-                band = _find_band(v.bands, x)
-                if band is None:
-                    raise EvaluationError(f"no band of {name} covers {self.show(v.input, x)}")
-                self.values[name] = band.result
-        return self.values[name]
+        return read
 
-    def show(self, name: str, x: Decimal | bool) -> str:
-        if isinstance(x, bool):
-            return "true" if x else "false"
-        return self.inputs[name].show(x)
+    def _value_ref(self, name: str) -> Fn:
+        k = self.value_slot[name]
+        index = k - len(self.inputs)
+
+        def read(row: _Row) -> Any:
+            x = row.slots[k]
+            if x is _UNSET:
+                x = row.slots[k] = self.value_fns[index](row)
+            return x
+
+        return read
+
+    def _value(self, v: p.Value) -> Fn:
+        if v.formula is not None:
+            return self.expr(v.formula)
+        assert v.input is not None
+        read, bands, name = self._input(v.input), v.bands, v.name
+        inp = self.plan.input(v.input)
+
+        def lookup(row: _Row) -> Decimal:
+            x = read(row)
+            k = find_band(bands, x)
+            if k is None:
+                raise EvaluationError(f"no band of {name} covers {inp.show(x)}")
+            return bands[k].result
+
+        return lookup
+
+    def facts(self, row: _Row, names: list[str]) -> tuple[Fact, ...]:
+        """The inputs a condition reads, with their values (absent ones left out)."""
+        slots, index = row.slots, self.input_slot
+        return tuple((n, slots[index[n]]) for n in names if slots[index[n]] is not _UNSET)
 
     # ---- items ------------------------------------------------------------------------
 
-    def item_score(self, item_id: str) -> Decimal:
-        """An item's score for a formula: scored on demand, in any document order."""
-        if item_id not in self.scores:
-            item = self.plan.item(item_id)
-            self._item(item, self._inherited(item), None)
-        return self.scores[item_id]
+    def _guard(self, item: Item) -> Callable[[_Row], Why | None] | None:
+        """Severe (6.4) or a veto of the item itself: it scores 0 whatever else is given."""
+        severe = item.depth == self.plan.severe_depth
+        vetoes = [(self.expr(v.condition), p.input_names(v.condition)) for v in item.vetoes]
+        if not severe and not vetoes:
+            return None
+        item_id = item.id
 
-    def _inherited(self, item: Item) -> tuple[str, str] | None:
-        """The severe or veto state an item inherits from its ancestors, if any."""
-        chain = []
-        parent = item.parent
-        while parent is not None:
-            chain.append(self.plan.item(parent))
-            parent = chain[-1].parent
-        forced = None
-        for ancestor in reversed(chain):
-            forced = forced or self._forced(ancestor)
-        return forced
+        def guard(row: _Row) -> Why | None:
+            if severe and item_id in row.data.severe:
+                return Severe(item_id)
+            for j, (condition, names) in enumerate(vetoes):
+                if condition(row):
+                    return Vetoed(item_id, j, self.facts(row, names))
+            return None
 
-    def items(self, detail: bool = True) -> list[ItemResult]:
-        """Score every item; with `detail`, also the per-item results in document order."""
-        out: list[ItemResult] | None = [] if detail else None
-        for top in self.plan.top_items:
-            self._item(top, None, out)
-        return out or []
+        return guard
 
-    def _item(
-        self, item: Item, forced: tuple[str, str] | None, out: list[ItemResult] | None
-    ) -> Decimal:
-        index = len(out) if out is not None else 0
-        if out is not None:
-            out.append(None)  # type: ignore[arg-type]  # placeholder keeps document order
-        forced = forced or self._forced(item)
-        children = [self._item(c, forced, out) for c in self.plan.children_of(item)]
-        explain: Callable[[], str]
-        if forced is not None:
-            status, score = forced[0], ZERO
-            explain = _constant(forced[1])
-        elif item.kind is ItemKind.PARENT:
-            score = sum(children, ZERO)
-            status, explain = "computed", _sum_of(children)
-        elif item.kind is ItemKind.BANDED:
-            status, score, explain = self._banded(item)
-        elif item.kind is ItemKind.COMPUTED:
-            assert item.formula is not None
-            score = self.round(self.eval(item.formula))
-            status, explain = "computed", _formula(item.text, score)
-        elif item.id in self.data.findings:
-            problems, samples = self.data.findings[item.id]
-            score = self.round(item.max * (1 - Decimal(problems) / Decimal(samples)))
-            status, explain = "deducted", _deducted(item.max, problems, samples, score)
-        else:
-            score = self.data.scores[item.id]
-            status, explain = "scored", _awarded(score, item.max)
-        self.scores[item.id] = score
-        if out is not None:
-            out[index] = ItemResult(
-                item.id, item.parent, item.label, item.max, score, status, explain
-            )
-        return score
+    def _kernel(self, k: int, item: Item) -> Callable[[_Row], Decimal]:
+        """The item's own score (its children already scored); a band is recorded."""
+        top, item_id, rounding = item.max, item.id, self.rounding
+        match item.kind:
+            case ItemKind.PARENT:
+                slots = [self.item_base + c for c in self.children[k]]
+                return lambda row: sum([row.slots[c] for c in slots], ZERO)
+            case ItemKind.BANDED:
+                assert item.input is not None
+                read, bands, inp = self._input(item.input), item.bands, self.plan.input(item.input)
 
-    def _forced(self, item: Item) -> tuple[str, str] | None:
-        """Severe (6.4) or vetoed: the item scores 0 whatever else the data says."""
-        if item.id in self.data.severe:
-            return ("severe", f"severe problem found in {item.id} ({item.label}): "
-                              f"all {number(item.max)} points deducted")  # fmt: skip
-        for veto in item.vetoes:
-            if self.eval(veto.condition):
-                return ("vetoed", f"vetoed: {self._explain(veto.condition, veto.text)} "
-                                  f"({veto.reason})")  # fmt: skip
-        return None
+                def banded(row: _Row) -> Decimal:
+                    x = read(row)
+                    j = find_band(bands, x)
+                    if j is None:
+                        label = inp.label or inp.name
+                        raise EvaluationError(f"no band of {item_id} covers {label} {inp.show(x)}")
+                    row.decisions[k] = Banded(item_id, x, j)
+                    return bands[j].result
 
-    def _banded(self, item: Item) -> tuple[str, Decimal, Callable[[], str]]:
-        assert item.input is not None
-        x = self.eval(p.InputRef(item.input))
-        band = _find_band(item.bands, x)
-        label = self.inputs[item.input].label or item.input
-        if band is None:
-            raise EvaluationError(f"no band of {item.id} covers {label} {self.show(item.input, x)}")
-        shown = self.show
-        show_bound = self.inputs[item.input].show
+                return banded
+            case ItemKind.COMPUTED:
+                assert item.formula is not None
+                formula = self.expr(item.formula)
+                return lambda row: rounding(formula(row))
+            case ItemKind.JUDGED:
 
-        def explain() -> str:
-            return (
-                f"{label} {shown(item.input or '', x)} is in {band.describe(show_bound)}: "
-                f"{number(band.result)} of {number(item.max)}"
-            )
+                def judged(row: _Row) -> Decimal:
+                    data = row.data
+                    if item_id not in data.findings:
+                        return data.scores[item_id]
+                    problems, samples = data.findings[item_id]
+                    kept = multiply(top, Decimal(samples - problems))
+                    return rounding(divide(kept, Decimal(samples)))
 
-        return "banded", band.result, explain
+                return judged
+        raise AssertionError(f"the evaluator has no rule for items of kind {item.kind!r}")
 
-    def _explain(self, condition: Expr, text: str) -> str:
-        """Name the true/false inputs behind a condition: 'a is true', 'rate is 98%'."""
-        facts = []
-        for name in p.input_names(condition):
+    def _anchors(self) -> tuple[list[int], list[int], list[int]]:
+        """For each item, the nearest guarded item at or above it (-1: none); the guarded
+        items in document order; for each, the nearest guarded item strictly above it."""
+        anchor, outer = [-1] * len(self.guards), [-1] * len(self.guards)
+        guarded = []
+        for k, guard in enumerate(self.guards):
+            parent = self.parent[k]
+            above = -1 if parent is None else anchor[parent]
+            if guard is not None:
+                guarded.append(k)
+                outer[k] = above
+                anchor[k] = k
+            else:
+                anchor[k] = above
+        return anchor, guarded, outer
+
+    def forced(self, row: _Row, k: int) -> Why | None:
+        """The severe mark or veto that zeroes item k, if any."""
+        a = self.anchor[k]
+        if a < 0:
+            return None
+        if row.forced is not None:
+            return row.forced[a]
+        found = None
+        while a >= 0 and found is None:  # before the guards pass: walk up (rare)
+            guard = self.guards[a]
+            assert guard is not None
+            found = guard(row) or found
+            a = self.outer[a]
+        return found
+
+    def guard_all(self, row: _Row) -> None:
+        """Decide every guard once, top-down: a forced item forces its subtree."""
+        forced: list[Why | None] = [None] * len(self.guards)
+        guards, outer = self.guards, self.outer
+        for k in self.guarded:
+            o = outer[k]
+            found = forced[o] if o >= 0 else None
+            forced[k] = found if found is not None else guards[k](row)  # type: ignore[misc]
+        row.forced = forced
+
+    def ensure(self, row: _Row, k: int) -> Decimal:
+        """Item k's score, computing it (and its subtree) if it is not known yet."""
+        slot = self.item_base + k
+        score = row.slots[slot]
+        if score is _UNSET:
+            for c in self.children[k]:
+                self.ensure(row, c)
+            forced = self.forced(row, k)
+            if forced is None:
+                score = self.kernels[k](row)
+            else:
+                score, row.decisions[k] = ZERO, forced
+            row.slots[slot] = score
+        return score  # type: ignore[no-any-return]
+
+    def score(self, row: _Row, k: int) -> Decimal:
+        """An item's score for a formula, in any document order (scored on demand)."""
+        return self.ensure(row, k)
+
+    # ---- one assessment ---------------------------------------------------------------
+
+    def run(self, data: Assessment) -> Result:
+        plan = self.plan
+        slots: list[Any] = [_UNSET] * self.size
+        given = data.inputs
+        for k, name in enumerate(self.inputs):
+            if name in given:
+                slots[k] = given[name]
+        row = _Row(slots, len(plan.items), data)
+        self.guard_all(row)
+        base, forced, anchor, kernels, decisions = (
+            self.item_base,
+            row.forced,
+            self.anchor,
+            self.kernels,
+            row.decisions,
+        )
+        assert forced is not None
+        for k in self.backwards:
+            if slots[base + k] is not _UNSET:
+                continue  # scored on demand by a formula
+            a = anchor[k]
+            why = forced[a] if a >= 0 else None
+            if why is None:
+                slots[base + k] = kernels[k](row)
+            else:
+                slots[base + k], decisions[k] = ZERO, why
+        total = self.rounding(sum((slots[base + k] for k in self.tops), ZERO))
+        row.total = total
+        gates = tuple(self._gate(row, g) for g in range(len(plan.gates)))
+        eligible = all(g.passed for g in gates)
+        reached = [k for k, level in enumerate(self.levels) if level(row)]
+        index = reached[-1] if reached else -1
+        level = plan.levels[index].name if eligible and reached else None
+        next_level = None  # an organisation that is not eligible has no level to climb to
+        if eligible and index + 1 < len(plan.levels):
+            target = plan.levels[index + 1]
+            needs = None if target.min_total is None else max(ZERO, target.min_total - total)
+            next_level = (target.name, needs)
+        values: dict[str, Decimal | None] = {}
+        for v, read in zip(plan.values, self.value_reads, strict=True):
             try:
-                facts.append(f"{name} is {self.show(name, self.eval(p.InputRef(name)))}")
-            except _Missing:
-                continue
-        if len(facts) == 1 and text.strip() == facts[0].split(" is ")[0]:
-            return facts[0]
-        return f"{text} holds" + (f" ({', '.join(facts)})" if facts else "")
+                values[v.name] = read(row)
+            except (_Missing, EvaluationError):
+                values[v.name] = None
+        scores = {item.id: slots[base + k] for k, item in enumerate(plan.items)}
+        return Result(
+            plan, data.id, eligible, gates, total, level, next_level, values, scores,
+            tuple(row.decisions), data,
+        )  # fmt: skip
 
-    # ---- gates and levels -------------------------------------------------------------
+    def _gate(self, row: _Row, g: int) -> GateResult:
+        gate = self.plan.gates[g]
+        failed = tuple(
+            (j, self.facts(row, names))
+            for j, (condition, names) in enumerate(self.gates[g])
+            if not condition(row)
+        )
+        why = GateWhy(len(gate.requires), failed)
+        return GateResult(gate.id, gate.label, not failed, why, self.plan, g)
 
-    def gates(self) -> list[GateResult]:
-        out = []
-        for gate in self.plan.gates:
-            failed = [
-                f"{r.text} ({self._explain(r.condition, '').removeprefix(' holds').strip(' ()')})"
-                for r in gate.requires
-                if not self.eval(r.condition)
-            ]
-            why = (
-                f"all {len(gate.requires)} condition(s) hold"
-                if not failed
-                else "not met: " + "; ".join(failed)
+
+# ---- closures for the operators -----------------------------------------------------------
+
+
+def _total(row: _Row) -> Decimal:
+    if row.total is None:
+        raise EvaluationError("total is not known yet here")
+    return row.total
+
+
+def _arith(op: p.ArithOp, a: Fn, b: Fn) -> Fn:
+    match op:
+        case p.ArithOp.ADD:
+            return lambda row: a(row) + b(row)
+        case p.ArithOp.SUB:
+            return lambda row: a(row) - b(row)
+        case p.ArithOp.MUL:
+            return lambda row: multiply(a(row), b(row))
+        case p.ArithOp.DIV:
+            return lambda row: divide(a(row), b(row))
+    raise AssertionError(op)
+
+
+_COMPARE: dict[p.CmpOp, Callable[[Any, Any], bool]] = {
+    p.CmpOp.LT: lambda a, b: a < b,
+    p.CmpOp.LE: lambda a, b: a <= b,
+    p.CmpOp.GT: lambda a, b: a > b,
+    p.CmpOp.GE: lambda a, b: a >= b,
+    p.CmpOp.EQ: lambda a, b: a == b,
+    p.CmpOp.NE: lambda a, b: a != b,
+}
+
+
+def _compare(ops: tuple[p.CmpOp, ...], operands: list[Fn]) -> Fn:
+    if len(ops) == 1:
+        test, a, b = _COMPARE[ops[0]], operands[0], operands[1]
+        return lambda row: test(a(row), b(row))
+    tests = [_COMPARE[op] for op in ops]
+
+    def chain(row: _Row) -> bool:
+        values = [f(row) for f in operands]
+        return all(t(x, y) for t, x, y in zip(tests, values, values[1:], strict=False))
+
+    return chain
+
+
+def _call(func: p.Func, args: list[Fn]) -> Fn:
+    match func:
+        case p.Func.MIN:
+            return lambda row: min(f(row) for f in args)
+        case p.Func.MAX:
+            return lambda row: max(f(row) for f in args)
+        case p.Func.ABS:
+            return lambda row: abs(args[0](row))
+        case p.Func.FLOOR:
+            return lambda row: args[0](row).to_integral_value(rounding=ROUND_FLOOR)
+        case p.Func.CEIL:
+            return lambda row: args[0](row).to_integral_value(rounding=ROUND_CEILING)
+        case p.Func.ROUND:
+            places = args[1] if len(args) > 1 else (lambda row: ZERO)
+            return lambda row: args[0](row).quantize(
+                Decimal(1).scaleb(-int(places(row))), rounding=ROUND_HALF_UP
             )
-            out.append(GateResult(gate.id, gate.label, not failed, why))
-        return out
+    raise AssertionError(func)
 
 
-def _constant(text: str) -> Callable[[], str]:
-    return lambda: text
-
-
-def _sum_of(children: list[Decimal]) -> Callable[[], str]:
-    return lambda: f"sum of its {len(children)} items: " + " + ".join(map(number, children))
-
-
-def _formula(text: str, score: Decimal) -> Callable[[], str]:
-    return lambda: f"= {text} = {number(score)}"
-
-
-def _deducted(top: Decimal, problems: int, samples: int, score: Decimal) -> Callable[[], str]:
-    return lambda: (
-        f"{problems} problem(s) in {samples} samples: "
-        f"{number(top)} x (1 - {problems}/{samples}) = {number(score)}"
-    )
-
-
-def _awarded(score: Decimal, top: Decimal) -> Callable[[], str]:
-    return lambda: f"awarded {number(score)} of {number(top)}"
-
-
-def _find_band(bands: tuple[Band, ...], x: Decimal) -> Band | None:
-    k = find_band(bands, x)
-    return None if k is None else bands[k]
+def _rounder(rounding: p.Rounding | None) -> Callable[[Decimal], Decimal]:
+    if rounding is None:
+        return lambda x: x
+    step, mode = Decimal(1).scaleb(-rounding.places), _MODES[rounding.mode]
+    return lambda x: x.quantize(step, rounding=mode)
 
 
 def evaluate(plan: Plan, data: Assessment, detail: bool = True) -> Result:
-    """Evaluate one assessment. Without `detail`, `items` is empty (scores are still in
-    `scores`): the batch CSV writer needs no per-item explanations."""
-    run = _Run(plan, data)
-    items = run.items(detail)
-    total = run.round(sum((run.scores[i.id] for i in plan.top_items), ZERO))
-    run.total = total
-    gates = run.gates()
-    eligible = all(g.passed for g in gates)
-    reached = [i for i, lv in enumerate(plan.levels) if run.eval(lv.condition)]
-    index = reached[-1] if reached else -1
-    level = plan.levels[index].name if eligible and reached else None
-    next_level = None  # an organisation that is not eligible has no level to climb to
-    if eligible and index + 1 < len(plan.levels):
-        target = plan.levels[index + 1]
-        needs = None if target.min_total is None else max(ZERO, target.min_total - total)
-        next_level = (target.name, needs)
-    values: dict[str, Decimal | None] = {}
-    for v in plan.values:
-        try:
-            values[v.name] = run.value(v.name)
-        except (_Missing, EvaluationError):
-            values[v.name] = None
-    return Result(
-        plan, data.id, eligible, tuple(gates), total, level, next_level, values, tuple(items),
-        run.scores,
-    )  # fmt: skip
+    """Evaluate one assessment. `detail` is kept for callers; reasons are always recorded
+    (as data) and turned into sentences only when read."""
+    try:
+        return Program.of(plan).run(data)
+    except _Missing as exc:
+        raise EvaluationError(f"input '{exc}' is needed here but was not given") from None
+    except (InvalidOperation, Overflow, DivisionByZero):
+        raise EvaluationError("a number is too large or too small to compute with") from None

@@ -52,7 +52,7 @@ def check_examples(scheme: n.Scheme, plan: Plan) -> Iterator[Diagnostic]:
                 "example-failed",
                 f'example "{example.name}" cannot be evaluated: {exc.problems[0]}',
                 example.span,
-                *exc.problems[1:],
+                *exc.messages[1:],
                 anchor=anchor,
             )
             continue

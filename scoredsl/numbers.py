@@ -42,17 +42,21 @@ def _from_text(text: str) -> Decimal | None:
     if len(text) > NUMBER_CHARS or not _PLAIN.fullmatch(text):
         return None
     try:
-        return _bounded(Decimal(text))
+        return _bounded(Decimal(text), digits_known=True)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
         return None
 
 
-def _bounded(value: Decimal) -> Decimal | None:
+def _bounded(value: Decimal, digits_known: bool = False) -> Decimal | None:
+    """`value` within the bounds; `digits_known` when it came from text no longer than
+    NUMBER_CHARS (so it cannot have more digits)."""
     if not value.is_finite():
         return None
     if not value:
         return Decimal(0)  # 0e999 and -0 are plain 0
-    if abs(value.adjusted()) > NUMBER_EXPONENT or len(value.as_tuple().digits) > NUMBER_CHARS:
+    if abs(value.adjusted()) > NUMBER_EXPONENT:
+        return None
+    if not digits_known and len(value.as_tuple().digits) > NUMBER_CHARS:
         return None
     return value
 

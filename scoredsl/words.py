@@ -77,7 +77,7 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "gate.sep": "；",
         "true": "是",
         "false": "否",
-        "report.gate": "基本条件 {id} {label}：{mark}：{why}",
+        "report.gate": "{id} {label}：{mark}：{why}",
         "report.passed": "通过",
         "report.failed": "未通过",
         "report.eligible": "具备评定资格：{answer}",

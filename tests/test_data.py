@@ -14,7 +14,7 @@ from scoredsl.plan import Plan
 def problems(plan: Plan, data: dict[str, Any]) -> list[str]:
     with pytest.raises(DataError) as info:
         read_assessment(plan, data)
-    return info.value.problems
+    return info.value.messages
 
 
 def test_bare_number_above_one_for_a_percent(plan249: Plan, data249: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,42 @@ def test_report_markdown_for_the_example(plan249: Plan) -> None:
     doc = report_document(result, "md", date="2026-11-23")
     assert "| **838.15** / 1000 | 四星级 (four_star) | 是 | 五星级: 还需 61.85 |" in doc
     assert (
-        "| 5.1 | 领导的作用 | 50 | 45 | 5.37% | computed | sum of its 3 items: 18 + 18 + 9 |" in doc
+        "| 5.1 | 领导的作用 | 50 | 45 | 5.37% | 计算 | 3 个下级项目得分之和：18 + 18 + 9 |" in doc
     )
+    assert (
+        "| 5.6.2.2 | 　　顾客满意率 | 20 | 10 | 1.19% | 分档 | "
+        "顾客满意率 96.5%，在 95% <= x < 98% 档：得 10 分（满分 20 分） |"
+    ) in doc
     snapshot("t-ccsa-249-2019.report.md", doc)
+    english = report_document(result, "md", "en", date="2026-11-23")
+    assert (
+        "| 5.1 | Leadership | 50 | 45 | 5.37% | computed | sum of its 3 items: 18 + 18 + 9 |"
+        in english
+    )
+
+
+STATUS_AND_REASON_WORDS = re.compile(
+    r"\b(scored|banded|vetoed|severe|deducted|computed|awarded|sum of|holds|problem|"
+    r"samples|is in|of \d|not met|condition)\b"
+)
+
+
+def test_a_chinese_report_says_no_english_status_or_reason(plan249: Plan) -> None:
+    raw = yaml.safe_load((STANDARDS / "examples" / "t-ccsa-249-2019.yaml").read_text("utf-8"))
+    raw["inputs"]["info_security_incident"] = True  # a veto
+    raw["severe"] = ["5.4.3"]
+    del raw["scores"]["5.1.1"]
+    raw.setdefault("findings", {})["5.1.1"] = {"samples": 4, "problems": 1}
+    result = evaluate(plan249, read_assessment(plan249, raw))
+    for fmt in ("md", "html"):
+        doc = report_document(result, fmt, "zh", date="2026-11-23")
+        rows = [line for line in doc.splitlines() if line.startswith(("| 5.", "<tr class="))]
+        assert len(rows) == len(plan249.items)
+        for row in rows:
+            shown = re.sub(r"<[^>]*>", "|", row)  # what a reader sees, not the CSS classes
+            assert not STATUS_AND_REASON_WORDS.search(shown), row
+    statuses = {i.status for i in result.items}
+    assert statuses == {"scored", "banded", "vetoed", "severe", "deducted", "computed"}
 
 
 NASTY = """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -308,7 +308,8 @@ ALL_VALUES = [
 
 
 def share(a: int, b: int) -> Decimal:
-    return D(a) / D(b)
+    """a / b by the arithmetic rule: rounded half-even to 12 places (docs/language.md)."""
+    return (D(a) / D(b)).quantize(D("1e-12"), rounding=ROUND_HALF_EVEN)
 
 
 EXAMPLE_RESULTS: dict[str, dict[str, Any]] = {

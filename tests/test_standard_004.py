@@ -152,7 +152,7 @@ def test_article_11_inputs_are_required(plan: Plan) -> None:
     del data["inputs"]["trained_staff_count"]
     with pytest.raises(DataError) as info:
         read_assessment(plan, data)
-    assert info.value.problems == [
+    assert info.value.messages == [
         "missing input 'trained_staff_count' "
         "(获得《信息通信业服务现场系列标准宣贯》考核合格的工作人员数)"
     ]

@@ -50,7 +50,7 @@ class BatchWriter:
         except (ReadError, EvaluationError) as exc:
             return self._error(ident, str(exc))
         except DataError as exc:
-            return self._error(ident, "; ".join(exc.problems))
+            return self._error(ident, "; ".join(exc.messages))
         except Exception as exc:  # a bug must not end the batch or lose the other rows
             return self._error(ident, internal_error(exc))
         if self.csv is not None:

@@ -17,6 +17,7 @@ import jinja2
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
+from scoredsl.why import status_text
 
 WORDS = {
     "zh": {
@@ -166,6 +167,7 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
     ctx = _context(plan, lang)
     ctx |= {
         "r": result,
+        "status": lambda code: status_text(code, lang),
         "date": date or datetime.date.today().isoformat(),
         "share": (lambda s: s / total if total else None),
         "scores": {i.id: i for i in result.items},

@@ -6,43 +6,56 @@ from scoredsl.diagnostics import display_width
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Plan
+from scoredsl.why import status_text
+from scoredsl.words import say
 
 
 def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def result_text(result: Result) -> str:
+def result_text(result: Result, lang: str = "en") -> str:
+    """The result for a terminal, every word in `lang`."""
     p = result.plan
+
+    def t(key: str, **fields: object) -> str:
+        return say(lang, f"report.{key}", **fields)
+
     lines = [f"{p.title} ({p.id}" + (f", {p.source}" if p.source else "") + ")"]
     for gate in result.gates:
-        mark = "passed" if gate.passed else "FAILED"
-        lines.append(f"gate {gate.id} {gate.label}: {mark}: {gate.why}")
-    lines.append(f"eligible: {'yes' if result.eligible else 'no'}")
-    lines.append(f"total: {number(result.total)} / {number(p.total)}")
-    level = f"{result.level} {result.level_label}" if result.level else "none"
-    lines.append(f"level: {level}")
+        mark = t("passed") if gate.passed else t("failed")
+        lines.append(t("gate", id=gate.id, label=gate.label, mark=mark, why=gate.text(lang)))
+    lines.append(t("eligible", answer=t("yes") if result.eligible else t("no")))
+    lines.append(t("total", total=number(result.total), max=number(p.total)))
+    level = f"{result.level} {result.level_label}" if result.level else t("none")
+    lines.append(t("level", level=level))
     if result.next_level is not None:
         name, needs = result.next_level
         label = next(lv.label for lv in p.levels if lv.name == name)
-        more = f": {number(needs)} more points" if needs is not None else ""
-        lines.append(f"next level: {name} {label}{more}")
+        more = t("more", needs=number(needs)) if needs is not None else ""
+        lines.append(t("next", level=name, label=label, more=more))
+    labels = {v.name: v.label for v in p.values}
     for name, value in result.values.items():
-        lines.append(f"value {name}: {'null' if value is None else number(value)}")
+        shown = t("null") if value is None else number(value)
+        lines.append(t("value", name=name if lang == "en" else labels[name] or name, value=shown))
     lines.append("")
     depth = {i.id: i.depth for i in p.items}
     rows = [
         (
             "  " * (depth[i.id] - 1) + f"{i.id} {i.title}",
             f"{number(i.score)}/{number(i.max)}",
-            i.status,
-            i.why,
+            status_text(i.status, lang),
+            i.text(lang),
         )
         for i in result.items
     ]
     width = max((display_width(r[0]) for r in rows), default=0)
+    score_width = max([9, *(len(r[1]) for r in rows)])
+    status_width = max([8, *(display_width(r[2]) for r in rows)])
     for name, score, status, why in rows:
-        lines.append(f"{_pad(name, width)}  {score:>9}  {status:<8}  {why}")
+        lines.append(
+            f"{_pad(name, width)}  {score:>{score_width}}  {_pad(status, status_width)}  {why}"
+        )
     return "\n".join(lines)
 
 

@@ -96,6 +96,9 @@ class Func(enum.StrEnum):
     FLOOR = "floor"
     CEIL = "ceil"
     ROUND = "round"
+    ROUND_TO = "round_to"  # to the nearest multiple of a step (half up): round_to(x, 0.5)
+    CEIL_TO = "ceil_to"  # up to a multiple of the step: ceil_to(2.1, 0.5) = 2.5
+    FLOOR_TO = "floor_to"  # down to a multiple of the step
 
 
 # ---- expressions ---------------------------------------------------------------------

@@ -21,7 +21,9 @@ from scoredsl.intervals import Interval, IntervalSet
 fmt_number = number  # a Decimal as a person writes it: 1000, 873.5, 0.965
 
 FUNCTIONS = {"min": (1, None), "max": (1, None), "round": (1, 2), "floor": (1, 1),
-             "ceil": (1, 1), "abs": (1, 1)}  # fmt: skip
+             "ceil": (1, 1), "abs": (1, 1),
+             "round_to": (2, 2), "ceil_to": (2, 2), "floor_to": (2, 2)}  # fmt: skip
+STEP_FUNCTIONS = ("round_to", "ceil_to", "floor_to")  # x to a multiple of a positive step
 NUMERIC_TYPES = ("percent", "number", "integer", "seconds")
 
 

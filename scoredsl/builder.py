@@ -151,6 +151,7 @@ class Builder(Transformer[Token, n.Scheme]):
         strings = self._strings(rest)
         clause = self._first(rest, _Clause)
         kind, body = self._first(rest, tuple)
+        unit = self._first(rest, _Unit)
         return n.Value(
             str(name),
             strings[0] if strings else None,
@@ -159,7 +160,11 @@ class Builder(Transformer[Token, n.Scheme]):
             body,
             self._span(meta),
             self._tok(name),
+            unit=unit.text if unit else None,
         )
+
+    def unit(self, meta: LarkMeta, children: list[Any]) -> _Unit:
+        return _Unit(unquote(children[0]))
 
     def formula(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Formula, tuple[Any, ...]]:
         expr, *block = children
@@ -362,6 +367,11 @@ class Builder(Transformer[Token, n.Scheme]):
 
 @attrs.frozen
 class _Clause:
+    text: str
+
+
+@attrs.frozen
+class _Unit:
     text: str
 
 

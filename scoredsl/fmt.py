@@ -239,6 +239,7 @@ class _Printer:
             [f"value {v.name}"]
             + ([quote(v.label)] if v.label is not None else [])
             + ([f"clause {item_key(v.clause)}"] if v.clause is not None else [])
+            + ([f"unit {quote(v.unit)}"] if v.unit is not None else [])
         )
         yield from self._kind(head, v.kind, v.body, d, v.span.start, v.span.end)
 

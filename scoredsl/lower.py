@@ -194,9 +194,9 @@ def _meta(scheme: n.Scheme, key: str) -> str | None:
 def _value(low: _Lowerer, v: n.Value) -> p.Value:
     if isinstance(v.kind, n.Formula):
         formula = low.expr(v.kind.expr)
-        return p.Value(v.name, v.label, v.en, formula, None, (), expr_text(v.kind.expr))
+        return p.Value(v.name, v.label, v.en, formula, None, (), expr_text(v.kind.expr), v.unit)
     bands = low.bands(v.kind.input, v.bands)
-    return p.Value(v.name, v.label, v.en, None, v.kind.input, bands, "")
+    return p.Value(v.name, v.label, v.en, None, v.kind.input, bands, "", v.unit)
 
 
 def _item(low: _Lowerer, scope: Scope, item: n.Item, depth: int) -> p.Item:

@@ -285,6 +285,7 @@ class Value:
     body: tuple[ItemStmt, ...]
     span: Span = _span()
     name_span: Span = _span()
+    unit: str | None = attrs.field(default=None, kw_only=True)  # "%": shown as 97.5%
 
     @property
     def bands(self) -> tuple[Band, ...]:

@@ -287,6 +287,15 @@ class Value:
     input: str | None
     bands: tuple[Band, ...]
     text: str  # the formula as written, for people
+    unit: str | None = None  # "%": a fraction shown as a percentage; else shown after it
+
+    def show(self, x: Decimal | None) -> str:
+        """The value as people read it: ``97.5%`` (unit "%"), ``3.5 人日``, ``null``."""
+        if x is None:
+            return "null"
+        if self.unit == "%":
+            return exactjson.number(x * 100) + "%"
+        return exactjson.number(x) + (f" {self.unit}" if self.unit else "")
 
 
 @attrs.frozen

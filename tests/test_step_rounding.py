@@ -1,4 +1,5 @@
-"""round_to / ceil_to / floor_to: rounding to a multiple of a step, exactly."""
+"""round_to / ceil_to / floor_to: rounding to a multiple of a step, exactly; values with a
+unit (`unit "%"` shows 0.975 as 97.5%)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from scoredsl.builder import parse_source
 from scoredsl.checks import check
 from scoredsl.data import read_assessment
 from scoredsl.evaluate import EvaluationError, evaluate, to_step
+from scoredsl.fmt import format_source
 from scoredsl.loader import compile_path
+from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.source import Source
 
 D = Decimal
@@ -94,3 +97,45 @@ def test_evaluated_in_a_scheme(tmp_path: Path) -> None:
     assert again == plan
     result = evaluate(plan, read_assessment(plan, {"inputs": {"x": "3.5"}}))
     assert result.values["v"] == D("1.5")
+
+
+# ---- values with a unit ------------------------------------------------------------------
+
+UNITS = """scheme s "t" {
+  total 0
+  input a: integer "a"
+  input b: integer >= 1 "b"
+  value rate "比率" clause "A.1" unit "%" = a / b
+  value days "天数" unit "人日" = a / 2
+  value plain = a
+}
+"""
+
+
+def test_a_value_carries_its_unit_into_the_plan_and_the_reports(tmp_path: Path) -> None:
+    path = tmp_path / "s.score"
+    path.write_text(UNITS, encoding="utf-8")
+    plan, diagnostics = compile_path(path)
+    assert plan is not None, diagnostics
+    assert [(v.name, v.unit) for v in plan.values] == [
+        ("rate", "%"),
+        ("days", "人日"),
+        ("plain", None),
+    ]
+    assert p.Plan.from_json(plan.to_json()) == plan
+    result = evaluate(plan, read_assessment(plan, {"inputs": {"a": 39, "b": 40}}))
+    assert result.values == {"rate": D("0.975"), "days": D("19.5"), "plain": D(39)}
+    shown = [v.show(result.values[v.name]) for v in plan.values]
+    assert shown == ["97.5%", "19.5 人日", "39"]
+    md = report_document(result, "md", date="2026-01-01")
+    assert "| `rate` | 97.5% |" in md and "| `days` | 19.5 人日 |" in md
+    html = report_document(result, "html", date="2026-01-01")
+    assert '<td class="num">97.5%</td>' in html
+    assert "| `rate` | 比率 (%) |" in scheme_document(plan, "md")
+
+
+def test_unit_survives_formatting() -> None:
+    messy = UNITS.replace('unit "%" =', 'unit   "%"   =')
+    out, problems = format_source(Source("x.score", messy))
+    assert problems == []
+    assert out == UNITS

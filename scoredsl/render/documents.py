@@ -113,6 +113,7 @@ def _band_text(plan: Plan, band: Band, input_name: str) -> str:
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
     tops = plan.top_items
+    plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
         "w": WORDS[lang],
@@ -128,6 +129,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
         "categories": any(i.category for i in tops),
         "weight_tables": _weight_tables(plan, label),
+        "show_value": lambda name, x: plan_values[name].show(x),
     }
 
 

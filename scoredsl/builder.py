@@ -127,6 +127,11 @@ class Builder(Transformer[Token, n.Scheme]):
         name, type_, domain, *rest = children
         strings = self._strings(rest)
         clause = self._first(rest, _Clause)
+        limit: n.InputBound | None = None
+        if isinstance(domain, _Bounded):
+            bounded: _Bounded = domain
+            limit = bounded.bound
+            domain = bounded.numbers
         return n.Input(
             str(name),
             str(type_),
@@ -135,7 +140,17 @@ class Builder(Transformer[Token, n.Scheme]):
             clause.text if clause else None,
             self._span(meta),
             self._tok(name),
+            bound=limit,
         )
+
+    def bound_domain(self, meta: LarkMeta, children: list[Any]) -> _Bounded:
+        op, name = children
+        return _Bounded(None, n.InputBound(_op(op), str(name), self._span(meta)))
+
+    def chain_bound_domain(self, meta: LarkMeta, children: list[Any]) -> _Bounded:
+        low, low_op, op, name = children
+        numbers = n.OpenCondition(_FLIP_LOW[_op(low_op)], low, low.span)
+        return _Bounded(numbers, n.InputBound(_op(op), str(name), self._tok(name)))
 
     def domain(self, meta: LarkMeta, children: list[Any]) -> n.Condition:
         condition: n.Condition = children[0]
@@ -373,6 +388,17 @@ class _Clause:
 @attrs.frozen
 class _Unit:
     text: str
+
+
+@attrs.frozen
+class _Bounded:
+    """A domain with a bound by another input (``0 <= _ <= p1_items``)."""
+
+    numbers: n.OpenCondition | None  # ``>= 0``: the part written with a number
+    bound: n.InputBound
+
+
+_FLIP_LOW = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "=", "!=": "!="}
 
 
 def _is_kind(x: object) -> bool:

@@ -17,7 +17,7 @@ import attrs
 from scoredsl import nodes as n
 from scoredsl.builder import deep_nesting, parse_source
 from scoredsl.diagnostics import Diagnostic
-from scoredsl.printer import condition, expr, item_key, number, quote, weight
+from scoredsl.printer import bounded_domain, condition, expr, item_key, number, quote, weight
 from scoredsl.source import Source
 
 _INDENT = "  "
@@ -226,7 +226,9 @@ class _Printer:
 
     def stmt_Input(self, i: n.Input, d: int) -> Iterator[_Line]:
         parts = [f"input {i.name}: {i.type}"]
-        if i.domain is not None:
+        if i.bound is not None:
+            parts.append(bounded_domain(i.domain, i.bound))
+        elif i.domain is not None:
             parts.append(condition(i.domain))
         if i.label is not None:
             parts.append(quote(i.label))

@@ -153,7 +153,13 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         else p.Rounding(rounding.places, p.RoundingMode(rounding.mode)),
         inputs=tuple(
             p.Input(
-                i.name, p.InputType(i.type), i.label, i.clause, low.domain(i), i.name in required
+                i.name,
+                p.InputType(i.type),
+                i.label,
+                i.clause,
+                low.domain(i),
+                i.name in required,
+                None if i.bound is None else p.Bound(_CMP[i.bound.op], i.bound.input),
             )
             for i in scheme.inputs
         ),

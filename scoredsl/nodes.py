@@ -204,14 +204,24 @@ class Veto:
 
 
 @attrs.frozen
+class InputBound:
+    """``<= p1_items`` in an input's domain: its value may not exceed another input's."""
+
+    op: str
+    input: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class Input:
     name: str
     type: str
-    domain: Condition | None
+    domain: Condition | None  # the part of the domain written with numbers
     label: str | None
     clause: str | None
     span: Span = _span()
     name_span: Span = _span()
+    bound: InputBound | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

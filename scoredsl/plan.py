@@ -261,6 +261,7 @@ class Input:
     clause: str | None
     domain: tuple[Interval, ...]  # in the input's own unit; empty for bool
     required: bool  # a score, gate or level depends on it
+    bound: Bound | None = None  # at most (below) another input: p1_method_compliant <= p1_items
 
     @property
     def is_percent(self) -> bool:
@@ -273,7 +274,21 @@ class Input:
         return exactjson.number(x * 100) + "%" if self.is_percent else exactjson.number(x)
 
     def domain_text(self) -> list[str]:
-        return [part.describe(self.show) for part in self.domain]
+        parts = [part.describe(self.show) for part in self.domain]
+        if self.bound is not None:
+            parts.append(f"x {self.bound.op.value} {self.bound.input}")
+        return parts
+
+
+@attrs.frozen
+class Bound:
+    """An input's value is ``op`` another input's value (``<=`` or ``<``)."""
+
+    op: CmpOp
+    input: str
+
+    def holds(self, x: Decimal, limit: Decimal) -> bool:
+        return x < limit if self.op is CmpOp.LT else x <= limit
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from scoredsl import nodes as n
 from scoredsl.checks.bands import check_band_coverage, check_band_monotone, check_band_overlap
+from scoredsl.checks.bounds import check_input_bounds
 from scoredsl.checks.compound_levels import check_compound_levels
 from scoredsl.checks.levels import check_levels
 from scoredsl.checks.names import (
@@ -37,6 +38,7 @@ CHECKS: tuple[Check, ...] = (
     check_unknown_names,
     check_cycles,
     check_types,
+    check_input_bounds,
     check_item_shape,
     check_points_sum,
     check_total_sum,

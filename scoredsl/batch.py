@@ -119,8 +119,12 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _expanded_size(root: yaml.Node) -> int:
-    """Nodes in the document with every alias expanded, counted without expanding it."""
+    """Nodes in the document with every alias expanded, counted without expanding it.
+
+    A value that contains itself (`a: &x [*x]`) expands without end: refused.
+    """
     sizes: dict[int, int] = {}
+    open_: set[int] = set()  # nodes whose children are being counted
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -130,7 +134,13 @@ def _expanded_size(root: yaml.Node) -> int:
         if done or not children:
             total = 1 + sum(sizes[id(c)] for c in children)
             sizes[id(node)] = min(total, YAML_NODES + 1)
+            open_.discard(id(node))
             continue
+        if any(id(c) in open_ or c is node for c in children):
+            mark = node.start_mark
+            raise _Refused("a value contains itself (an alias inside its own anchor)",
+                           mark.line + 1, mark.column + 1)  # fmt: skip
+        open_.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]
@@ -160,12 +170,20 @@ def _decimal_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return loader.construct_yaml_int(node)
 
 
+def _text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    return str(loader.construct_scalar(node))
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_float)
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _text)  # no dates in data
 
 
 def _yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_DecimalLoader)
+    try:
+        return yaml.load(text, Loader=_DecimalLoader)
+    except (ValueError, TypeError, LookupError, ArithmeticError) as exc:  # `!!int abc`
+        raise _Refused(f"invalid YAML: a value cannot be read ({exc})") from None
 
 
 # ---- JSON ------------------------------------------------------------------------------------
@@ -388,6 +406,27 @@ def _jsonl(path: Path, handle: IO[bytes] | IO[str]) -> Iterator[Row]:
         yield (str(ident) if ident is not None else str(number)), raw
 
 
+SAMPLES, PROBLEMS = ".samples", ".problems"  # findings columns: 5.4.3.2.samples
+
+
+def csv_columns(plan: Plan) -> list[str]:
+    """The CSV batch layout: id, scheme, inputs, judged items, findings, severe."""
+    judged = [i.id for i in plan.items if i.kind == "judged"]
+    findings = (
+        [i + suffix for i in judged for suffix in (SAMPLES, PROBLEMS)] if plan.findings else []
+    )
+    severe = ["severe"] if plan.severe_depth is not None else []
+    return ["id", "scheme", *(i.name for i in plan.inputs), *judged, *findings, *severe]
+
+
+def _finding_column(name: str, items: set[str]) -> tuple[str, str] | None:
+    """`5.4.3.2.samples` -> ("5.4.3.2", "samples"), when the part before is an item id or label."""
+    for suffix in (SAMPLES, PROBLEMS):
+        if name.endswith(suffix) and name[: -len(suffix)] in items:
+            return name[: -len(suffix)], suffix[1:]
+    return None
+
+
 def _on_this_line(message: str) -> str:
     return re.sub(r" \(first at line \d+, again at line \d+\)$", " (twice on this line)", message)
 
@@ -469,10 +508,9 @@ def _csv_rows(
     records: Iterable[tuple[int, int, list[str] | str]],
 ) -> Iterator[Row]:
     inputs = {i.name for i in plan.inputs}
-    items = {i.id for i in plan.items}
-    labels = {i.label for i in plan.items}
-    unknown = [h for h in header if h not in inputs and h not in items and h not in labels
-               and h not in ("id", "severe", "scheme")]  # fmt: skip
+    items = {i.id for i in plan.items} | {i.label for i in plan.items}
+    known = inputs | items | {"id", "severe", "scheme"}
+    unknown = [h for h in header if h not in known and _finding_column(h, items) is None]
     for number, first, record in records:
         ident = str(number)
         where = f"{path}: row {number} (line {first})"
@@ -500,11 +538,14 @@ def _csv_rows(
                 ),
             )
             continue
-        yield _csv_row(ident, header, inputs, record)
+        yield _csv_row(ident, header, inputs, items, record)
 
 
-def _csv_row(ident: str, header: list[str], inputs: set[str], record: list[str]) -> Row:
+def _csv_row(
+    ident: str, header: list[str], inputs: set[str], items: set[str], record: list[str]
+) -> Row:
     raw: dict[str, Any] = {"inputs": {}, "scores": {}}
+    findings: dict[str, dict[str, str]] = {}
     for name, cell in zip(header, record, strict=True):
         cell = cell.strip()
         if name == "id":
@@ -515,6 +556,12 @@ def _csv_row(ident: str, header: list[str], inputs: set[str], record: list[str])
             raw["scheme"] = cell or None
         elif name in inputs:
             raw["inputs"][name] = cell
-        else:
+        elif name in items:
             raw["scores"][name] = cell
+        else:
+            item, part = _finding_column(name, items) or ("", "")
+            findings.setdefault(item, {})[part] = cell
+    given = {k: v for k, v in findings.items() if any(v.values())}
+    if given:
+        raw["findings"] = {k: {"samples": "", "problems": "", **v} for k, v in given.items()}
     return ident, raw

@@ -106,6 +106,9 @@ class Builder(Transformer[Token, n.Scheme]):
         mode = str(children[1]) if len(children) > 1 and children[1] is not None else "half-up"
         return n.Rounding(int(children[0]), mode, self._span(meta))
 
+    def tiers(self, meta: LarkMeta, children: list[Any]) -> n.Tiers:
+        return n.Tiers(tuple(self._strings(children)), self._span(meta))
+
     def en(self, meta: LarkMeta, children: list[Any]) -> n.English:
         return n.English(unquote(children[0]), self._span(meta))
 

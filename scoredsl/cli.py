@@ -14,18 +14,19 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from scoredsl import __version__, exactjson
-from scoredsl.batch import BATCH, SINGLE, ReadError, read_batch, read_single
+from scoredsl.batch import BATCH, SINGLE, ReadError, Row, csv_columns, read_batch, read_single
 from scoredsl.builder import deep_nesting
 from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, load, scheme_files
-from scoredsl.output import OutputError, atomic_output, check_target
+from scoredsl.loader import Loaded, compile_path, load, scheme_files
+from scoredsl.output import OutputError, atomic_output, atomic_path, check_target
 from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
 from scoredsl.render.documents import report_document, scheme_document
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check .score files or directories")
     c.add_argument("paths", nargs="+", metavar="PATH")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument(
+        "--verbose", action="store_true", help="show each acknowledged note in full (text)"
+    )
 
     c = sub.add_parser("fmt", help="lay .score files out canonically, comments kept")
     c.add_argument("paths", nargs="+", metavar="PATH")
@@ -66,12 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scheme", metavar="SCHEME")
     c.add_argument("--format", choices=("text", "json"), default="text")
 
-    c = sub.add_parser("template", help="print a YAML data file to fill in")
+    c = sub.add_parser("template", help="a data file to fill in: YAML, a CSV header or Excel")
     c.add_argument("scheme", metavar="SCHEME")
+    c.add_argument("--format", choices=("yaml", "csv", "xlsx"), default="yaml")
+    c.add_argument(
+        "--batch", action="store_true", help="xlsx: one row per assessment (CSV always is)"
+    )
+    c.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
     c = sub.add_parser("eval", help="evaluate assessment data against a scheme or plan")
     c.add_argument("scheme", metavar="SCHEME", help="a .score file or a compiled plan.json")
-    c.add_argument("data", metavar="DATA", help=".yaml/.yml/.json (one) or .jsonl/.csv (batch)")
+    c.add_argument(
+        "data", metavar="DATA", help=".yaml/.yml/.json (one), .jsonl/.csv (batch) or .xlsx (either)"
+    )
     c.add_argument("--format", choices=("text", "json", "md", "html", "csv", "jsonl"), default=None)
     c.add_argument(
         "--lang",
@@ -236,7 +247,20 @@ def cmd_inputs(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    sys.stdout.write(template_yaml(_plan(args.scheme)))
+    plan = _plan(args.scheme)
+    if args.format == "yaml":
+        _write(template_yaml(plan), args.output, [args.scheme])
+    elif args.format == "csv":
+        _write(",".join(csv_columns(plan)) + "\n", args.output, [args.scheme])
+    elif not args.output:
+        print("scoredsl: --format xlsx writes a workbook: give -o FILE.xlsx", file=sys.stderr)
+        return USAGE
+    else:
+        from scoredsl.xlsx import write_template  # openpyxl loads only when asked for
+
+        with atomic_path(args.output, [args.scheme]) as partial:
+            write_template(plan, partial, args.batch, args.scheme)
+        print(f"wrote {args.output} ({plan.id}, hash {plan.hash[:12]})", file=sys.stderr)
     return OK
 
 
@@ -276,13 +300,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     suffix = data.suffix.lower()
     if suffix in BATCH:
         return _eval_batch(plan, data, args)
+    if suffix == ".xlsx":
+        return _eval_workbook(plan, data, args)
     if suffix not in SINGLE:
         print(
-            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl or .csv", file=sys.stderr
+            f"scoredsl: {args.data}: expected .yaml, .yml, .json, .jsonl, .csv or .xlsx",
+            file=sys.stderr,
         )
         return USAGE
     try:
         raw = read_single(data)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_workbook(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+    from scoredsl import xlsx  # openpyxl loads only when asked for
+
+    try:
+        book, form = xlsx.open_workbook(plan, data)
+        if form == "batch":
+            return _eval_batch(plan, data, args, xlsx.read_batch_form(plan, book))
+        raw = xlsx.read_single_form(plan, book)
+    except ReadError as exc:
+        print(f"error[data]: {exc}", file=sys.stderr)
+        return INPUT_ERROR
+    except DataError as exc:
+        for problem in exc.problems:
+            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
+        return INPUT_ERROR
+    return _eval_single(plan, raw, args)
+
+
+def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
+    try:
         result = evaluate(plan, read_assessment(plan, raw))
     except ReadError as exc:
         print(f"error[data]: {exc}", file=sys.stderr)
@@ -297,6 +351,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return INPUT_ERROR
     fmt = args.format or "text"
     lang = args.lang or ("zh" if fmt in ("md", "html") else "en")
+    inputs = [args.scheme, args.data]
     if fmt == "json":
         _write(exactjson.dumps(result.to_dict(lang), indent=2) + "\n", args.output, inputs)
     elif fmt == "text":
@@ -309,7 +364,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return OK
 
 
-def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
+def _eval_batch(
+    plan: Plan, data: Path, args: argparse.Namespace, rows: Iterable[Row] | None = None
+) -> int:
     fmt = args.format or "csv"
     if fmt not in ("csv", "jsonl"):
         print(f"scoredsl: a batch is written as csv or jsonl, not {fmt}", file=sys.stderr)
@@ -329,10 +386,10 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
                 out = stack.enter_context(
                     atomic_output(args.output, [args.scheme, args.data], newline="")
                 )
-            handle = stack.enter_context(data.open("rb"))  # decoded line by line
-            rows, failed = write_batch(
-                plan, read_batch(data, handle, plan), out, fmt, args.jobs, progress
-            )
+            if rows is None:
+                handle = stack.enter_context(data.open("rb"))  # decoded line by line
+                rows = read_batch(data, handle, plan)
+            total, failed = write_batch(plan, rows, out, fmt, args.jobs, progress)
     except ReadError as exc:  # the file as a whole (no header, two columns for one value)
         print(f"error[data]: {exc}", file=sys.stderr)
         return INPUT_ERROR
@@ -341,7 +398,7 @@ def _eval_batch(plan: Plan, data: Path, args: argparse.Namespace) -> int:
         print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
         return INTERRUPTED
     if not args.quiet:
-        print(f"evaluated {rows} rows: {rows - failed} ok, {failed} failed", file=sys.stderr)
+        print(f"evaluated {total} rows: {total - failed} ok, {failed} failed", file=sys.stderr)
     return INPUT_ERROR if failed else OK
 
 
@@ -356,8 +413,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         return USAGE
     diagnostics: list[Diagnostic] = []
     files = list(scheme_files(args.paths))
+    shown: list[Diagnostic | str] = []
+    memo: dict[Path, Loaded] = {}  # a parent scheme is read once, however many extend it
     for path in files:
-        diagnostics += load(path).diagnostics
+        found = load(path, memo=memo).diagnostics
+        diagnostics += found
+        quiet = [d for d in found if _is_quiet(d) and not args.verbose]
+        shown += [d for d in found if not _is_quiet(d) or args.verbose]
+        if quiet:
+            shown.append(_acknowledged_line(path, quiet))
     errors, warnings = summary(diagnostics)
     if args.format == "json":
         doc = {
@@ -367,8 +431,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        for d in diagnostics:
-            print(render_text(d), end="\n\n")
+        for d in shown:
+            if isinstance(d, str):
+                print(d)
+            else:
+                print(render_text(d), end="\n\n")
         notes = sum(1 for d in diagnostics if d.acknowledged is not None)
         read = sum(1 for d in diagnostics if d.code == "reading" and d.acknowledged is None)
         print(
@@ -376,6 +443,25 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{notes} acknowledged" + (f", {read} reading(s)" if read else "")
         )
     return INPUT_ERROR if errors else OK
+
+
+def _is_quiet(d: Diagnostic) -> bool:
+    """Acknowledged notes and readings: summarised per file unless --verbose."""
+    return d.acknowledged is not None or d.code == "reading"
+
+
+def _acknowledged_line(path: Path, notes: Sequence[Diagnostic]) -> str:
+    """One line for a file's acknowledged notes and readings:
+    `file: 3 acknowledged (band-overlap, ...), 2 reading(s); --verbose shows them`."""
+    codes: dict[str, int] = {}
+    acknowledged = [d for d in notes if d.acknowledged is not None]
+    for d in acknowledged:
+        codes[d.code] = codes.get(d.code, 0) + 1
+    listed = ", ".join(c + (f" x{k}" if k > 1 else "") for c, k in sorted(codes.items()))
+    parts = [f"{len(acknowledged)} acknowledged ({listed})"] if acknowledged else []
+    if readings := len(notes) - len(acknowledged):
+        parts.append(f"{readings} reading(s)")
+    return f"{path}: {', '.join(parts)}; --verbose shows them"
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

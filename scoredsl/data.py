@@ -415,6 +415,9 @@ class _Reader:
                         place,
                         f"{where} has both a score and findings: give one",
                     )
+                elif item.id in findings:
+                    message = f"{where} is given twice (by id and by label): give one"
+                    problems.add("given-twice", place, message)
                 else:
                     findings[item.id] = found
         return findings

@@ -209,6 +209,9 @@ class _Printer:
     def stmt_Rounding(self, r: n.Rounding, d: int) -> Iterator[_Line]:
         yield _Line(d, f"rounding {r.places} {r.mode}", r.span.start)
 
+    def stmt_Tiers(self, t: n.Tiers, d: int) -> Iterator[_Line]:
+        yield _Line(d, " ".join(["tiers", *map(quote, t.names)]), t.span.start)
+
     def stmt_English(self, e: n.English, d: int) -> Iterator[_Line]:
         yield _Line(d, f"en {quote(e.label)}", e.span.start)
 

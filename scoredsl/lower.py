@@ -181,6 +181,7 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         severe_depth=severe[-1].depth if severe else None,
         findings=bool(findings),
         rules=tuple(t for t in [r.text for r in severe] + [r.text for r in findings] if t),
+        tiers=next((t.names for t in reversed(scheme.body) if isinstance(t, n.Tiers)), ()),
         acknowledged=tuple(acknowledged),
         readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
     )

@@ -436,12 +436,21 @@ class Rounding:
     key = "rounding"
 
 
-Setting = Union[Meta, Total, Rounding]  # a child scheme's setting replaces its parent's
-SETTINGS = (Meta, Total, Rounding)
+@attrs.frozen
+class Tiers:
+    """``tiers "能力域" "能力项"``: the standard's own names for items at depth 1, 2, ..."""
+
+    names: tuple[str, ...]
+    span: Span = _span()
+    key = "tiers"
+
+
+Setting = Union[Meta, Total, Rounding, Tiers]  # a child scheme's setting replaces its parent's
+SETTINGS = (Meta, Total, Rounding, Tiers)
 
 SchemeStmt = Union[
     Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
-    Accept, English, Reading,
+    Accept, English, Tiers, Reading,
 ]  # fmt: skip
 
 

@@ -207,3 +207,10 @@ def test_empty_blocks_keep_the_braces_the_grammar_needs() -> None:
         'scheme s "t" {\n  total 1\n  item a "A" 1\n  gate g "G" {}\n  levels {}\n'
         '  example "e" {}\n}\n'
     )
+
+
+def test_tiers_keep_their_names_through_the_formatter() -> None:
+    messy = 'scheme s "S" {\n  total 1\n  tiers   "能力域"\n   "能力项"\n  item a "A" 1\n}\n'
+    expected = 'scheme s "S" {\n  total 1\n  tiers "能力域" "能力项"\n  item a "A" 1\n}\n'
+    assert formatted(messy) == expected
+    assert formatted(expected) == expected

@@ -134,7 +134,9 @@ def test_check_lists_readings_and_counts_them_apart(capsys: pytest.CaptureFixtur
     assert {d["severity"] for d in readings} == {"note"}
     assert (doc["errors"], doc["warnings"]) == (0, 0)
     assert main(["check", str(STANDARDS)]) == 0
-    assert capsys.readouterr().out.endswith("7 acknowledged, 12 reading(s)\n")
+    out = capsys.readouterr().out
+    assert out.endswith("7 acknowledged, 12 reading(s)\n")
+    assert "standards/t-ccsa-249-2019.score: 2 reading(s); --verbose shows them" in out
 
 
 def test_a_report_shows_the_readings(capsys: pytest.CaptureFixture[str]) -> None:

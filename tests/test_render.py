@@ -106,6 +106,7 @@ def test_a_chinese_report_says_no_english_status_or_reason(plan249: Plan) -> Non
     for fmt in ("md", "html"):
         doc = report_document(result, fmt, "zh", date="2026-11-23")
         rows = [line for line in doc.splitlines() if line.startswith(("| 5.", "<tr class="))]
+        rows = [row for row in rows if "| 5." in row or "<td>5." in row]  # item rows
         assert len(rows) == len(plan249.items)
         for row in rows:
             shown = re.sub(r"<[^>]*>", "|", row)  # what a reader sees, not the CSS classes
@@ -175,3 +176,55 @@ def test_001_docs_show_the_weight_tables_and_the_errata() -> None:
     errata = doc.split("## 已确认的问题")[1].split("##")[0]
     assert errata.count("`weights-sum`") == 2 and errata.count("`band-overlap`") == 2
     assert "weights add up to 185%, not 100%" in errata
+
+
+def test_docs_name_the_tiers_of_items_as_the_scheme_does() -> None:
+    plan, _ = compile_path(STANDARDS / "t-ccua-operation-capability.score")
+    assert plan is not None and plan.tiers == ("能力域", "能力项")
+    assert Plan.from_json(plan.to_json()).tiers == ("能力域", "能力项")
+    md = scheme_document(plan, "md")
+    assert "| 类别 | 能力域 | 分值 | 能力项 | 分值 | 分值占比 |" in md
+    html = report_document(_appendix_e(plan), "html")
+    assert "<h2>各能力域得分</h2>" in html and "大项" not in html
+    assert "| Class | Item | Points | Sub-item |" in scheme_document(plan, "md", "en")
+
+
+def _appendix_e(plan: Plan) -> Any:
+    path = STANDARDS / "examples" / "t-ccua-operation-capability-appendix-e.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return evaluate(plan, read_assessment(plan, raw))
+
+
+def test_docs_list_the_inputs_and_show_formulas_by_their_labels() -> None:
+    plan, _ = compile_path(STANDARDS / "cc-cmm-star-rating.score")
+    assert plan is not None
+    md = scheme_document(plan, "md")
+    assert "| `headcount` | 客户的有效人数 | 附录A | 整数 (可选) | `x >= 1` |" in md
+    assert (
+        "| `p1_method_share` | 1.0部分方法合规率 | "
+        "`1.0部分方法合规的条目数 / 1.0部分的条目（控制点）数` |"
+    ) in md
+
+
+def test_a_scheme_without_points_reports_its_decisive_values() -> None:
+    plan, _ = compile_path(STANDARDS / "cc-cmm-star-rating.score")
+    assert plan is not None
+    raw = yaml.safe_load(
+        (STANDARDS / "examples" / "cc-cmm-star-rating-four-star.yaml").read_text("utf-8")
+    )
+    result = evaluate(plan, read_assessment(plan, raw))
+    html = report_document(result, "html")
+    md = report_document(result, "md")
+    assert 'id="chart"' not in html and "/ 0" not in html and 'id="total"' not in html
+    assert "<h2>评定依据</h2>" in html
+    assert "| 2.0部分执行到位率 (`p2_executed_share`) | 94.29% |" in md
+    assert "| 四星级 ✓ |" in md and "/ 0" not in md
+    assert " and " not in md and " 且 方法和执行总分 >= 3200` |" in md  # connectives in Chinese
+
+
+def test_md_docs_show_item_notes() -> None:
+    plan, _ = compile_path(STANDARDS / "cmm-525-0006.score")
+    assert plan is not None
+    assert "| D_1_1_1 | 　　服务流程规范性<br><small>服务流程的完整性和合理性</small> | 10 |" in (
+        scheme_document(plan, "md")
+    )

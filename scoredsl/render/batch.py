@@ -27,6 +27,8 @@ from scoredsl.exactjson import number
 from scoredsl.output import neutralise_cell
 from scoredsl.plan import Plan
 
+CSV_COLUMNS = ("id", "eligible", "total", "level", "level_label", "error")
+
 
 class BatchWriter:
     """Evaluates and writes rows one at a time: memory does not grow with the row count."""
@@ -38,7 +40,7 @@ class BatchWriter:
         self.top = [i.id for i in plan.top_items]
         self.csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self.csv is not None and header:
-            self.csv.writerow(["id", "eligible", "total", "level", "error", *self.top])
+            self.csv.writerow([*CSV_COLUMNS, *self.top])
 
     def row(self, ident: str, raw: Any) -> str | None:
         """Write one row; return its error message, if any."""
@@ -57,7 +59,8 @@ class BatchWriter:
             scores = result.scores
             self.csv.writerow([
                 neutralise_cell(ident), "true" if result.eligible else "false",
-                number(result.total), neutralise_cell(result.level or ""), "",
+                number(result.total), neutralise_cell(result.level or ""),
+                neutralise_cell(result.level_label or ""), "",
                 *(number(scores[t]) for t in self.top),
             ])  # fmt: skip
         else:
@@ -69,7 +72,7 @@ class BatchWriter:
     def _error(self, ident: str, message: str) -> str:
         if self.csv is not None:
             cells = [neutralise_cell(ident), neutralise_cell(message)]
-            self.csv.writerow([cells[0], "", "", "", cells[1], *([""] * len(self.top))])
+            self.csv.writerow([cells[0], "", "", "", "", cells[1], *([""] * len(self.top))])
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message

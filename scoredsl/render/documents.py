@@ -8,16 +8,18 @@ never re-compute a score.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
 from scoredsl.why import status_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 WORDS = {
     "zh": {
@@ -36,8 +38,11 @@ WORDS = {
         "chart": "各大项得分", "value": "值", "name": "名称", "errata": "已确认的问题",
         "lookup": "查表", "by": "依据", "category": "类别", "code": "代码", "line": "行",
         "finding": "检查结果", "weights": "权重", "term": "指标", "weight": "权重",
-        "weights_sum": "权重合计", "readings": "本方案的解读", "where": "位置",
-        "reading": "解读",
+        "weights_sum": "权重合计", "inputs": "输入", "type": "类型", "domain": "取值范围",
+        "meaning": "含义", "optional": "可选", "percent": "百分比", "bool": "是/否",
+        "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
+        "decisive": "评定依据",
+        "readings": "本方案的解读", "where": "位置", "reading": "解读",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -56,8 +61,11 @@ WORDS = {
         "chart": "Score by item", "value": "Value", "name": "Name", "errata": "Acknowledged",
         "lookup": "lookup", "by": "by", "category": "Class", "code": "Code", "line": "Line",
         "finding": "Finding", "weights": "Weights", "term": "Term", "weight": "Weight",
-        "weights_sum": "Sum of weights", "readings": "Readings", "where": "Where",
-        "reading": "Reading",
+        "weights_sum": "Sum of weights", "inputs": "Inputs", "type": "Type",
+        "domain": "Range", "meaning": "Meaning", "optional": "optional", "percent": "percent",
+        "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
+        "chart_of": "Score by {}", "decisive": "Decisive values",
+        "readings": "Readings", "where": "Where", "reading": "Reading",
     },
 }  # fmt: skip
 
@@ -77,7 +85,10 @@ def markdown_cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # loaded only by the commands that print documents
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("scoredsl.render", "templates"),
         # Templates are named like report.html.j2: escape by the inner extension.
@@ -94,9 +105,6 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-_ENV = _environment()
-
-
 class _Labels:
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -110,13 +118,41 @@ def _band_text(plan: Plan, band: Band, input_name: str) -> str:
     return band.describe(plan.input(input_name).show, var="_").removeprefix("_ ")
 
 
+def _words(plan: Plan, lang: str) -> dict[str, str]:
+    """The words of the language, with the scheme's own names for its tiers of items."""
+    words = dict(WORDS[lang])
+    if plan.tiers and lang == "zh":
+        words["big"] = plan.tiers[0]
+        words["small"] = plan.tiers[min(1, len(plan.tiers) - 1)]
+        words["chart"] = words["chart_of"].format(plan.tiers[0])
+    return words
+
+
+_CONNECTIVES = {"zh": {"and": "且", "or": "或", "not": "非", "true": "是", "false": "否"}}
+
+
+def _labelled(plan: Plan, label: _Labels) -> Any:
+    """A formula or condition with its input and value names shown by their labels (and, in
+    Chinese, its connectives in Chinese: 且, 或, 非)."""
+    names = dict(_CONNECTIVES.get(label.lang, {}))
+    names |= {i.name: label(i.label, None) for i in plan.inputs if i.label}
+    names |= {v.name: label(v.label, v.en) for v in plan.values if v.label}
+    pattern = re.compile(r"(?<![\w.])(\w+)(?![\w(])")
+
+    def show(text: str) -> str:
+        return pattern.sub(lambda m: names.get(m.group(1), m.group(1)), text).replace("非 ", "非")
+
+    return show
+
+
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
     tops = plan.top_items
     plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
-        "w": WORDS[lang],
+        "w": _words(plan, lang),
+        "labelled": _labelled(plan, label),
         "lang": lang,
         "L": label,
         "tops": tops,
@@ -160,7 +196,7 @@ def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
 
 
 def scheme_document(plan: Plan, fmt: str, lang: str = "zh") -> str:
-    return _ENV.get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
+    return _environment().get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
 
 
 def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None = None) -> str:
@@ -175,8 +211,28 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "scores": {i.id: i for i in result.items},
         "level_label": {lv.name: ctx["L"](lv.label, lv.en) for lv in plan.levels},
         "bars": _bars(result, plan.top_items, ctx["L"]),
+        "decisive": _decisive(result, ctx["L"]),
     }
-    return _ENV.get_template(f"report.{fmt}.j2").render(**ctx)
+    return _environment().get_template(f"report.{fmt}.j2").render(**ctx)
+
+
+def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:
+    """The values the level conditions read, for a scheme whose levels are not on points."""
+    plan = result.plan
+    named = {v.name: v for v in plan.values}
+    used = {m for lv in plan.levels for m in re.findall(r"\w+", lv.text) if m in named}
+    texts = " ".join(lv.text for lv in plan.levels)
+    return [
+        {
+            "name": v.name,
+            "label": label(v.label or v.name, v.en),
+            "value": result.values[v.name],
+            # compared with a percentage (share >= 90%): shown as one
+            "percent": re.search(rf"\b{v.name}\s*[<>=]+\s*[0-9.]+%", texts) is not None,
+        }
+        for v in plan.values
+        if v.name in used and v.name in result.values
+    ]
 
 
 def _bars(result: Result, tops: tuple[Item, ...], label: _Labels) -> list[dict[str, Any]]:

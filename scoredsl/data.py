@@ -16,7 +16,7 @@ import attrs
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal
 from scoredsl.numbers import shown as _shown
-from scoredsl.plan import PLACES, Input, InputType, Item, ItemKind, Plan
+from scoredsl.plan import PLACES, CmpOp, Input, InputType, Item, ItemKind, Plan
 
 TOP_KEYS = ("id", "scheme", "inputs", "scores", "findings", "severe")
 _TRUE = {"true", "yes", "1", "是", "y"}
@@ -195,6 +195,7 @@ class _Reader:
         self.keys = _Keys(plan)
         self.inputs = {i.name: i for i in plan.inputs}
         self.required = [i for i in plan.inputs if i.required]
+        self.bounded = [i for i in plan.inputs if i.bound is not None]
         depth = plan.severe_depth
         self.judged_ids = {i.id: i for i in plan.items if i.kind is ItemKind.JUDGED}
         self.judged = [
@@ -275,7 +276,27 @@ class _Reader:
                 problems.add(
                     "missing-input", ("inputs", inp.name), f"missing input '{inp.name}'{label}"
                 )
+        self.check_bounds(inputs, problems)
         return inputs
+
+    def check_bounds(self, inputs: dict[str, Decimal | bool], problems: _Problems) -> None:
+        """An input bounded by another (``p1_method_compliant <= p1_items``), both given."""
+        for inp in self.bounded:
+            bound = inp.bound
+            assert bound is not None
+            x, limit = inputs.get(inp.name), inputs.get(bound.input)
+            if not isinstance(x, Decimal) or not isinstance(limit, Decimal):
+                continue
+            if bound.holds(x, limit):
+                continue
+            other = self.inputs[bound.input]
+            than = "more than" if bound.op is CmpOp.LE else "not less than"
+            problems.add(
+                "out-of-range",
+                ("inputs", inp.name),
+                f"input '{inp.name}' is {inp.show(x)}, {than} input '{bound.input}' "
+                f"({other.show(limit)}): its domain is {', '.join(inp.domain_text())}",
+            )
 
     def resolve(self, key: Any, section: str, problems: _Problems) -> Item | None:
         try:

@@ -590,7 +590,27 @@ def _call(func: p.Func, args: list[Fn]) -> Fn:
             return lambda row: args[0](row).quantize(
                 Decimal(1).scaleb(-int(places(row))), rounding=ROUND_HALF_UP
             )
+        case p.Func.ROUND_TO | p.Func.CEIL_TO | p.Func.FLOOR_TO:
+            x, step = args
+            return lambda row: to_step(func, x(row), step(row))
     raise AssertionError(func)
+
+
+def to_step(func: p.Func, x: Decimal, step: Decimal) -> Decimal:
+    """`x` rounded to a multiple of `step` (> 0), exactly: up (`ceil_to`), down
+    (`floor_to`) or to the nearest, halves up (`round_to`)."""
+    if step <= 0:
+        raise EvaluationError(f"{func.value}() needs a step above 0, not {step}")
+    whole, rest = _CONTEXT.divmod(x, step)  # whole truncated toward 0, rest exact
+    if rest < 0:  # make rest the distance above the multiple below x
+        whole, rest = whole - 1, rest + step
+    if func is p.Func.CEIL_TO:
+        up = rest > 0
+    elif func is p.Func.FLOOR_TO:
+        up = False
+    else:
+        up = rest * 2 >= step
+    return _CONTEXT.multiply(whole + 1 if up else whole, step)
 
 
 def _rounder(rounding: p.Rounding | None) -> Callable[[Decimal], Decimal]:

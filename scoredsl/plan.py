@@ -96,6 +96,9 @@ class Func(enum.StrEnum):
     FLOOR = "floor"
     CEIL = "ceil"
     ROUND = "round"
+    ROUND_TO = "round_to"  # to the nearest multiple of a step (half up): round_to(x, 0.5)
+    CEIL_TO = "ceil_to"  # up to a multiple of the step: ceil_to(2.1, 0.5) = 2.5
+    FLOOR_TO = "floor_to"  # down to a multiple of the step
 
 
 # ---- expressions ---------------------------------------------------------------------
@@ -258,6 +261,7 @@ class Input:
     clause: str | None
     domain: tuple[Interval, ...]  # in the input's own unit; empty for bool
     required: bool  # a score, gate or level depends on it
+    bound: Bound | None = None  # at most (below) another input: p1_method_compliant <= p1_items
 
     @property
     def is_percent(self) -> bool:
@@ -270,7 +274,21 @@ class Input:
         return exactjson.number(x * 100) + "%" if self.is_percent else exactjson.number(x)
 
     def domain_text(self) -> list[str]:
-        return [part.describe(self.show) for part in self.domain]
+        parts = [part.describe(self.show) for part in self.domain]
+        if self.bound is not None:
+            parts.append(f"x {self.bound.op.value} {self.bound.input}")
+        return parts
+
+
+@attrs.frozen
+class Bound:
+    """An input's value is ``op`` another input's value (``<=`` or ``<``)."""
+
+    op: CmpOp
+    input: str
+
+    def holds(self, x: Decimal, limit: Decimal) -> bool:
+        return x < limit if self.op is CmpOp.LT else x <= limit
 
 
 @attrs.frozen
@@ -284,6 +302,15 @@ class Value:
     input: str | None
     bands: tuple[Band, ...]
     text: str  # the formula as written, for people
+    unit: str | None = None  # "%": a fraction shown as a percentage; else shown after it
+
+    def show(self, x: Decimal | None) -> str:
+        """The value as people read it: ``97.5%`` (unit "%"), ``3.5 人日``, ``null``."""
+        if x is None:
+            return "null"
+        if self.unit == "%":
+            return exactjson.number(x * 100) + "%"
+        return exactjson.number(x) + (f" {self.unit}" if self.unit else "")
 
 
 @attrs.frozen
@@ -353,6 +380,15 @@ class Acknowledged:
 
 
 @attrs.frozen
+class Reading:
+    """How the scheme reads an ambiguous clause (a `reading` statement): shown in docs and
+    reports. `where` is ``scheme``, ``item 5.6.6``, ``value NAME``, ``gate ID`` or ``levels``."""
+
+    text: str
+    where: str
+
+
+@attrs.frozen
 class Plan:
     id: str
     title: str
@@ -370,6 +406,7 @@ class Plan:
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     acknowledged: tuple[Acknowledged, ...] = ()
+    readings: tuple[Reading, ...] = ()
     tiers: tuple[str, ...] = ()  # the standard's names for items at depth 1, 2, ...: 能力域
     _hash: str = attrs.field(default="", eq=False, alias="hash")  # computed when first read
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from scoredsl import nodes as n
 from scoredsl.diagnostics import Diagnostic, error
-from scoredsl.semantics import NUMERIC_TYPES, Scope, band_literals, is_percent
+from scoredsl.semantics import NUMERIC_TYPES, STEP_FUNCTIONS, Scope, band_literals, is_percent
 
 BOOL, NUMBER, PERCENT = "bool", "number", "percent"
 UNKNOWN = "unknown"  # an undefined name: unknown-name reports it, nothing else should
@@ -76,6 +76,21 @@ def _check_expr(expr: n.Expr, need: str, scope: Scope, anchor: str) -> Iterator[
         yield from _check_expr(operand, operand_need, scope, anchor)
     if isinstance(expr, n.Compare):
         yield from _check_percent_comparison(expr, scope, anchor)
+    if isinstance(expr, n.Call) and expr.func in STEP_FUNCTIONS and len(expr.args) == 2:
+        yield from _check_step(expr, expr.args[1], anchor)
+
+
+def _check_step(call: n.Call, step: n.Expr, anchor: str) -> Iterator[Diagnostic]:
+    """The step of round_to / ceil_to / floor_to: a number above 0, written as a number."""
+    if isinstance(step, n.Number) and step.value > 0:
+        return
+    yield error(
+        "type-mismatch",
+        f"the step of {call.func}() must be a number above 0, not {step.span.text}",
+        step.span,
+        f"for half days: {call.func}(x, 0.5)",
+        anchor=anchor,
+    )
 
 
 def _input_type(expr: n.Expr, scope: Scope) -> str | None:

@@ -42,6 +42,7 @@ WORDS = {
         "meaning": "含义", "optional": "可选", "percent": "百分比", "bool": "是/否",
         "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
         "decisive": "评定依据",
+        "readings": "本方案的解读", "where": "位置", "reading": "解读",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -64,6 +65,7 @@ WORDS = {
         "domain": "Range", "meaning": "Meaning", "optional": "optional", "percent": "percent",
         "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
         "chart_of": "Score by {}", "decisive": "Decisive values",
+        "readings": "Readings", "where": "Where", "reading": "Reading",
     },
 }  # fmt: skip
 
@@ -146,6 +148,7 @@ def _labelled(plan: Plan, label: _Labels) -> Any:
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
     tops = plan.top_items
+    plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
         "w": _words(plan, lang),
@@ -162,6 +165,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
         "categories": any(i.category for i in tops),
         "weight_tables": _weight_tables(plan, label),
+        "show_value": lambda name, x: plan_values[name].show(x),
     }
 
 

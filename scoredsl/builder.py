@@ -144,7 +144,14 @@ class Builder(Transformer[Token, n.Scheme]):
             self._span(meta),
             self._tok(name),
             bound=limit,
+            default=default.value if (default := self._first(rest, _Default)) else None,
         )
+
+    def default(self, meta: LarkMeta, children: list[Any]) -> _Default:
+        value = children[0]
+        if isinstance(value, Token):  # BOOL
+            value = n.Bool(str(value) == "true", self._tok(value))
+        return _Default(value)
 
     def bound_domain(self, meta: LarkMeta, children: list[Any]) -> _Bounded:
         op, name = children
@@ -381,6 +388,11 @@ class Builder(Transformer[Token, n.Scheme]):
         else:
             target = n.Name(str(ref), self._tok(ref))
         return n.Weight(target, weight, self._span(meta))
+
+
+@attrs.frozen
+class _Default:
+    value: n.Literal | n.Bool
 
 
 @attrs.frozen

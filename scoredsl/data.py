@@ -195,6 +195,7 @@ class _Reader:
         self.keys = _Keys(plan)
         self.inputs = {i.name: i for i in plan.inputs}
         self.required = [i for i in plan.inputs if i.required]
+        self.defaulted = [i for i in plan.inputs if i.default is not None]
         self.bounded = [i for i in plan.inputs if i.bound is not None]
         depth = plan.severe_depth
         self.judged_ids = {i.id: i for i in plan.items if i.kind is ItemKind.JUDGED}
@@ -270,6 +271,10 @@ class _Reader:
                 )
                 continue
             inputs[inp.name] = x
+        for inp in self.defaulted:
+            if inp.name not in inputs and ("inputs", inp.name) not in problems.places:
+                assert inp.default is not None
+                inputs[inp.name] = inp.default
         for inp in self.required:
             if inp.name not in inputs and ("inputs", inp.name) not in problems.places:
                 label = f" ({inp.label})" if inp.label else ""

@@ -237,6 +237,8 @@ class _Printer:
             parts.append(quote(i.label))
         if i.clause is not None:
             parts.append(f"clause {item_key(i.clause)}")
+        if i.default is not None:
+            parts.append(f"default {expr(i.default)}")
         yield _Line(d, " ".join(parts), i.span.start)
 
     def stmt_Value(self, v: n.Value, d: int) -> Iterator[_Line]:

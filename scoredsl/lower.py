@@ -18,6 +18,8 @@ from scoredsl.printer import expr as expr_text
 from scoredsl.semantics import (
     Scope,
     condition_set,
+    is_percent,
+    literal_value,
     readings,
     total_set,
     walk_expr,
@@ -158,8 +160,9 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
                 i.label,
                 i.clause,
                 low.domain(i),
-                i.name in required,
+                i.name in required and i.default is None,
                 None if i.bound is None else p.Bound(_CMP[i.bound.op], i.bound.input),
+                _default(i),
             )
             for i in scheme.inputs
         ),
@@ -185,6 +188,18 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         acknowledged=tuple(acknowledged),
         readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
     )
+
+
+def _default(inp: n.Input) -> Decimal | bool | None:
+    """An input's default in the plan's unit (a percentage as a fraction)."""
+    match inp.default:
+        case None:
+            return None
+        case n.Bool(value):
+            return value
+        case literal:
+            x: Decimal = literal_value(literal)
+            return x / 100 if is_percent(literal) else x
 
 
 def _level(low: _Lowerer, lv: n.Level) -> p.Level:

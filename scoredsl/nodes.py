@@ -222,6 +222,7 @@ class Input:
     span: Span = _span()
     name_span: Span = _span()
     bound: InputBound | None = attrs.field(default=None, kw_only=True)
+    default: Literal | Bool | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

@@ -262,6 +262,7 @@ class Input:
     domain: tuple[Interval, ...]  # in the input's own unit; empty for bool
     required: bool  # a score, gate or level depends on it
     bound: Bound | None = None  # at most (below) another input: p1_method_compliant <= p1_items
+    default: Decimal | bool | None = None  # taken when the data leaves the input out
 
     @property
     def is_percent(self) -> bool:
@@ -542,6 +543,7 @@ def _converter() -> cattrs.Converter:
     c.register_structure_hook(Decimal, _structure_decimal)
     c.register_structure_hook(int, _structure_int)
     c.register_structure_hook(bool, _structure_bool)  # else bool would take int's hook
+    c.register_structure_hook(Decimal | bool | None, _structure_default)
     for cls in EXPR_CLASSES:
         attrs.resolve_types(cls, globals())
     attrs.resolve_types(Term, globals())
@@ -574,6 +576,12 @@ def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or value % 1:
         raise TypeError(f"expected a whole number, not {value!r}")
     return int(value)
+
+
+def _structure_default(value: Any, _: type) -> Decimal | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return _structure_decimal(value, Decimal)
 
 
 def _structure_bool(value: Any, _: type) -> bool:

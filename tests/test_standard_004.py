@@ -180,3 +180,13 @@ def test_example_assessments(name: str, capsys: pytest.CaptureFixture[str]) -> N
         assert doc["next_level"] == {"level": "five_star", "needs": Decimal("61.85")}
     else:
         assert doc["next_level"] is None
+
+
+def test_data_with_the_briefs_inputs_only_is_a_first_application(plan: Plan) -> None:
+    """第十四条（十四）1 applies to a centre applying again; data that does not say so is a
+    first application (`default false`), so the brief's four inputs are enough."""
+    data = eligible_centre(plan)
+    del data["inputs"]["reapplying_within_half_year"]
+    result = run(plan, data)
+    assert (result.eligible, result.level) == (True, "five_star")
+    assert next(i for i in plan.inputs if i.name == "reapplying_within_half_year").required is False

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 from scoredsl import nodes as n
 from scoredsl.diagnostics import Diagnostic, error
-from scoredsl.semantics import NUMERIC_TYPES, STEP_FUNCTIONS, Scope, band_literals, is_percent
+from scoredsl.semantics import (
+    NUMERIC_TYPES,
+    STEP_FUNCTIONS,
+    Scope,
+    band_literals,
+    is_percent,
+    literal_value,
+)
 
 BOOL, NUMBER, PERCENT = "bool", "number", "percent"
 UNKNOWN = "unknown"  # an undefined name: unknown-name reports it, nothing else should
@@ -154,7 +161,31 @@ def check_types(scope: Scope) -> Iterator[Diagnostic]:
                 )
             else:
                 yield from _check_literals(inp, band_literals(inp.domain), f"input:{inp.name}")
+        if inp.default is not None:
+            yield from _check_default(inp, scope)
     yield from _check_examples(scope)
+
+
+def _check_default(inp: n.Input, scope: Scope) -> Iterator[Diagnostic]:
+    """A default is a value of the input's type, inside its domain."""
+    default, anchor = inp.default, f"input:{inp.name}"
+    assert default is not None
+    if (inp.type == BOOL) != isinstance(default, n.Bool):
+        want = "true or false" if inp.type == BOOL else f"a {inp.type} value"
+        yield error("type-mismatch", f"'{inp.name}' needs {want}", default.span, anchor=anchor)
+        return
+    if isinstance(default, n.Bool):
+        return
+    found = list(_check_literals(inp, (default,), anchor))
+    yield from found
+    x = literal_value(default)
+    if not found and not scope.domain(inp).contains(x):
+        yield error(
+            "type-mismatch",
+            f"the default of '{inp.name}' is {default.span.text}, outside its domain",
+            default.span,
+            anchor=anchor,
+        )
 
 
 def _check_bands(

@@ -1,44 +1,37 @@
 """scoredsl: scoring standards as source code.
 
 .score text --parse--> AST --check--> diagnostics --compile--> Plan --eval--> Result
+
+`import scoredsl` loads nothing else: each name below is imported when first used, so a
+command pays only for the stages it runs.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from pathlib import Path
-from typing import Any
-
-from scoredsl.data import DataError, read_assessment
-from scoredsl.diagnostics import Diagnostic
-from scoredsl.evaluate import Result, evaluate
-from scoredsl.plan import Plan
-
 __all__ = ["DataError", "Plan", "Result", "SchemeError", "evaluate_data", "load_plan"]
 
+_WHERE = {
+    "DataError": "scoredsl.data",
+    "Plan": "scoredsl.plan",
+    "Result": "scoredsl.evaluate",
+    "SchemeError": "scoredsl.api",
+    "evaluate_data": "scoredsl.api",
+    "load_plan": "scoredsl.api",
+}
 
-class SchemeError(Exception):
-    """The scheme has errors; `diagnostics` holds them all."""
-
-    def __init__(self, path: str, diagnostics: list[Diagnostic]) -> None:
-        errors = [d for d in diagnostics if d.is_error]
-        super().__init__(
-            f"{path}: {len(errors)} error(s); first: {errors[0].message}" if errors else path
-        )
-        self.diagnostics = diagnostics
-
-
-def load_plan(path: str | Path) -> Plan:
-    """A `.score` file (checked and compiled) or a compiled `plan.json`."""
-    from scoredsl.loader import compile_path
-
-    if str(path).endswith(".json"):
-        return Plan.from_json(Path(path).read_text(encoding="utf-8"))
-    plan, diagnostics = compile_path(path)
-    if plan is None:
-        raise SchemeError(str(path), diagnostics)
-    return plan
+if TYPE_CHECKING:
+    from scoredsl.api import SchemeError, evaluate_data, load_plan
+    from scoredsl.data import DataError
+    from scoredsl.evaluate import Result
+    from scoredsl.plan import Plan
 
 
-def evaluate_data(plan: Plan, data: Any) -> Result:
-    """Validate one assessment mapping and evaluate it."""
-    return evaluate(plan, read_assessment(plan, data))
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'scoredsl' has no attribute {name!r}")

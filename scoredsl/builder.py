@@ -115,6 +115,9 @@ class Builder(Transformer[Token, n.Scheme]):
     def accept(self, meta: LarkMeta, children: list[Any]) -> n.Accept:
         return n.Accept(str(children[0]), unquote(children[1]), self._span(meta))
 
+    def reading(self, meta: LarkMeta, children: list[Any]) -> n.Reading:
+        return n.Reading(unquote(children[0]), self._span(meta))
+
     def note(self, meta: LarkMeta, children: list[Any]) -> n.Note:
         return n.Note(unquote(children[0]), self._span(meta))
 
@@ -127,6 +130,11 @@ class Builder(Transformer[Token, n.Scheme]):
         name, type_, domain, *rest = children
         strings = self._strings(rest)
         clause = self._first(rest, _Clause)
+        limit: n.InputBound | None = None
+        if isinstance(domain, _Bounded):
+            bounded: _Bounded = domain
+            limit = bounded.bound
+            domain = bounded.numbers
         return n.Input(
             str(name),
             str(type_),
@@ -135,7 +143,24 @@ class Builder(Transformer[Token, n.Scheme]):
             clause.text if clause else None,
             self._span(meta),
             self._tok(name),
+            bound=limit,
+            default=default.value if (default := self._first(rest, _Default)) else None,
         )
+
+    def default(self, meta: LarkMeta, children: list[Any]) -> _Default:
+        value = children[0]
+        if isinstance(value, Token):  # BOOL
+            value = n.Bool(str(value) == "true", self._tok(value))
+        return _Default(value)
+
+    def bound_domain(self, meta: LarkMeta, children: list[Any]) -> _Bounded:
+        op, name = children
+        return _Bounded(None, n.InputBound(_op(op), str(name), self._span(meta)))
+
+    def chain_bound_domain(self, meta: LarkMeta, children: list[Any]) -> _Bounded:
+        low, low_op, op, name = children
+        numbers = n.OpenCondition(_FLIP_LOW[_op(low_op)], low, low.span)
+        return _Bounded(numbers, n.InputBound(_op(op), str(name), self._tok(name)))
 
     def domain(self, meta: LarkMeta, children: list[Any]) -> n.Condition:
         condition: n.Condition = children[0]
@@ -151,6 +176,7 @@ class Builder(Transformer[Token, n.Scheme]):
         strings = self._strings(rest)
         clause = self._first(rest, _Clause)
         kind, body = self._first(rest, tuple)
+        unit = self._first(rest, _Unit)
         return n.Value(
             str(name),
             strings[0] if strings else None,
@@ -159,7 +185,11 @@ class Builder(Transformer[Token, n.Scheme]):
             body,
             self._span(meta),
             self._tok(name),
+            unit=unit.text if unit else None,
         )
+
+    def unit(self, meta: LarkMeta, children: list[Any]) -> _Unit:
+        return _Unit(unquote(children[0]))
 
     def formula(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Formula, tuple[Any, ...]]:
         expr, *block = children
@@ -361,8 +391,29 @@ class Builder(Transformer[Token, n.Scheme]):
 
 
 @attrs.frozen
+class _Default:
+    value: n.Literal | n.Bool
+
+
+@attrs.frozen
 class _Clause:
     text: str
+
+
+@attrs.frozen
+class _Unit:
+    text: str
+
+
+@attrs.frozen
+class _Bounded:
+    """A domain with a bound by another input (``0 <= _ <= p1_items``)."""
+
+    numbers: n.OpenCondition | None  # ``>= 0``: the part written with a number
+    bound: n.InputBound
+
+
+_FLIP_LOW = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "=": "=", "!=": "!="}
 
 
 def _is_kind(x: object) -> bool:

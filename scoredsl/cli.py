@@ -25,7 +25,7 @@ from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Diagnostic, render_text, summary
 from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.fmt import FormatError, format_source
-from scoredsl.loader import compile_path, load, scheme_files
+from scoredsl.loader import Loaded, compile_path, load, scheme_files
 from scoredsl.output import OutputError, atomic_output, atomic_path, check_target
 from scoredsl.plan import Plan, PlanFormatError
 from scoredsl.render.batch import write_batch
@@ -499,11 +499,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     files = list(scheme_files(args.paths))
     shown: list[Diagnostic | str] = []
+    memo: dict[Path, Loaded] = {}  # a parent scheme is read once, however many extend it
     for path in files:
-        found = load(path).diagnostics
+        found = load(path, memo=memo).diagnostics
         diagnostics += found
-        quiet = [d for d in found if d.acknowledged is not None and not args.verbose]
-        shown += [d for d in found if d.acknowledged is None or args.verbose]
+        quiet = [d for d in found if _is_quiet(d) and not args.verbose]
+        shown += [d for d in found if not _is_quiet(d) or args.verbose]
         if quiet:
             shown.append(_acknowledged_line(path, quiet))
     errors, warnings = summary(diagnostics)
@@ -521,20 +522,31 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 print(render_text(d), end="\n\n")
         notes = sum(1 for d in diagnostics if d.acknowledged is not None)
+        read = sum(1 for d in diagnostics if d.code == "reading" and d.acknowledged is None)
         print(
             f"checked {len(files)} file(s): {errors} error(s), {warnings} warning(s), "
-            f"{notes} acknowledged"
+            f"{notes} acknowledged" + (f", {read} reading(s)" if read else "")
         )
     return INPUT_ERROR if errors else OK
 
 
+def _is_quiet(d: Diagnostic) -> bool:
+    """Acknowledged notes and readings: summarised per file unless --verbose."""
+    return d.acknowledged is not None or d.code == "reading"
+
+
 def _acknowledged_line(path: Path, notes: Sequence[Diagnostic]) -> str:
-    """One line for a file's acknowledged notes: `file: 3 acknowledged (band-overlap, ...)`."""
+    """One line for a file's acknowledged notes and readings:
+    `file: 3 acknowledged (band-overlap, ...), 2 reading(s); --verbose shows them`."""
     codes: dict[str, int] = {}
-    for d in notes:
+    acknowledged = [d for d in notes if d.acknowledged is not None]
+    for d in acknowledged:
         codes[d.code] = codes.get(d.code, 0) + 1
     listed = ", ".join(c + (f" x{k}" if k > 1 else "") for c, k in sorted(codes.items()))
-    return f"{path}: {len(notes)} acknowledged ({listed}); --verbose shows them"
+    parts = [f"{len(acknowledged)} acknowledged ({listed})"] if acknowledged else []
+    if readings := len(notes) - len(acknowledged):
+        parts.append(f"{readings} reading(s)")
+    return f"{path}: {', '.join(parts)}; --verbose shows them"
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

@@ -16,11 +16,12 @@ import attrs
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal
 from scoredsl.numbers import shown as _shown
-from scoredsl.plan import PLACES, Input, InputType, Item, ItemKind, Plan
+from scoredsl.plan import PLACES, CmpOp, Input, InputType, Item, ItemKind, Plan
 
 TOP_KEYS = ("id", "scheme", "inputs", "scores", "findings", "severe")
 _TRUE = {"true", "yes", "1", "是", "y"}
 _FALSE = {"false", "no", "0", "否", "n"}
+_BOOL_WORDS = _TRUE | _FALSE
 
 
 @attrs.frozen
@@ -69,41 +70,51 @@ def _decimal(raw: Any) -> Decimal | None:
 
 def coerce_input(inp: Input, raw: Any) -> Decimal | bool:
     """One input value in the plan's unit; raises ValueError with the message to show."""
-    what = f"input '{inp.name}'" + (f" ({inp.label})" if inp.label else "")
-    if inp.type is InputType.BOOL:
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-            return raw.strip().lower() in _TRUE
+    kind = inp.type
+    if kind is InputType.BOOL:
+        if raw is True or raw is False:
+            return bool(raw)
+        if isinstance(raw, str) and (word := raw.strip().lower()) in _BOOL_WORDS:
+            return word in _TRUE
         if type(raw) in (int, Decimal) and raw in (0, 1):  # 1 and 0 as "1" and "0" are
             return bool(raw == 1)
-        raise ValueError(f"{what} must be true or false, not {_shown(raw)}")
-    if inp.type is InputType.PERCENT:
-        if isinstance(raw, str) and raw.strip().endswith("%"):
-            value = _decimal(raw.strip()[:-1])
+        raise ValueError(f"{_what(inp)} must be true or false, not {_shown(raw)}")
+    text = raw.strip() if isinstance(raw, str) else None
+    if kind is InputType.PERCENT:
+        if text is not None and text.endswith("%"):
+            value = _decimal(text[:-1])
             if value is None:
-                raise ValueError(f'{what} must be a percentage like "96.5%", not {_shown(raw)}')
+                raise ValueError(
+                    f'{_what(inp)} must be a percentage like "96.5%", not {_shown(raw)}'
+                )
             value = value / 100
         else:
             value = _decimal(raw)
             if value is None:
-                raise ValueError(f'{what} must be a percentage like "96.5%", not {_shown(raw)}')
+                raise ValueError(
+                    f'{_what(inp)} must be a percentage like "96.5%", not {_shown(raw)}'
+                )
             if value > 1:
                 raise ValueError(
-                    f"{what} is a percentage: {number(value)} is not a fraction between 0 and 1; "
-                    f'write "{number(value)}%"'
+                    f"{_what(inp)} is a percentage: {number(value)} is not a fraction between "
+                    f'0 and 1; write "{number(value)}%"'
                 )
     else:
         value = _decimal(raw)
         if value is None:
-            raise ValueError(f"{what} must be a number, not {_shown(raw)}")
-        if inp.type is InputType.INTEGER and value != value.to_integral_value():
-            raise ValueError(f"{what} must be a whole number, not {number(value)}")
-    if inp.domain and not any(b.contains(value) for b in inp.domain):
+            raise ValueError(f"{_what(inp)} must be a number, not {_shown(raw)}")
+        if kind is InputType.INTEGER and value != value.to_integral_value():
+            raise ValueError(f"{_what(inp)} must be a whole number, not {number(value)}")
+    domain = inp.domain
+    if domain and not (domain[0].contains(value) or any(b.contains(value) for b in domain[1:])):
         shown = inp.show(value)
         allowed = ", ".join(inp.domain_text())
-        raise ValueError(f"{what} is {shown}, outside its range {allowed}")
+        raise ValueError(f"{_what(inp)} is {shown}, outside its range {allowed}")
     return value
+
+
+def _what(inp: Input) -> str:
+    return f"input '{inp.name}'" + (f" ({inp.label})" if inp.label else "")
 
 
 class _Keys:
@@ -164,17 +175,6 @@ def _count(raw: Any) -> int | None:
     return int(value)
 
 
-def _plain_score(value: Any, top: Decimal) -> Decimal | None:
-    """A score given as an int or a Decimal within 0..top and PLACES places, or None (then
-    the full checks run and say what is wrong)."""
-    kind = type(value)
-    if kind is int:
-        return Decimal(value) if 0 <= value <= top else None
-    if kind is Decimal and value.is_finite() and 0 <= value <= top and not _too_precise(value):
-        return value  # type: ignore[no-any-return]
-    return None
-
-
 def _too_precise(value: Decimal) -> bool:
     """More than PLACES decimal places (checked the cheap way for plain numbers)."""
     if value == value.to_integral_value():
@@ -195,6 +195,8 @@ class _Reader:
         self.keys = _Keys(plan)
         self.inputs = {i.name: i for i in plan.inputs}
         self.required = [i for i in plan.inputs if i.required]
+        self.defaulted = [i for i in plan.inputs if i.default is not None]
+        self.bounded = [i for i in plan.inputs if i.bound is not None]
         depth = plan.severe_depth
         self.judged_ids = {i.id: i for i in plan.items if i.kind is ItemKind.JUDGED}
         self.judged = [
@@ -269,13 +271,37 @@ class _Reader:
                 )
                 continue
             inputs[inp.name] = x
+        for inp in self.defaulted:
+            if inp.name not in inputs and ("inputs", inp.name) not in problems.places:
+                assert inp.default is not None
+                inputs[inp.name] = inp.default
         for inp in self.required:
             if inp.name not in inputs and ("inputs", inp.name) not in problems.places:
                 label = f" ({inp.label})" if inp.label else ""
                 problems.add(
                     "missing-input", ("inputs", inp.name), f"missing input '{inp.name}'{label}"
                 )
+        self.check_bounds(inputs, problems)
         return inputs
+
+    def check_bounds(self, inputs: dict[str, Decimal | bool], problems: _Problems) -> None:
+        """An input bounded by another (``p1_method_compliant <= p1_items``), both given."""
+        for inp in self.bounded:
+            bound = inp.bound
+            assert bound is not None
+            x, limit = inputs.get(inp.name), inputs.get(bound.input)
+            if not isinstance(x, Decimal) or not isinstance(limit, Decimal):
+                continue
+            if bound.holds(x, limit):
+                continue
+            other = self.inputs[bound.input]
+            than = "more than" if bound.op is CmpOp.LE else "not less than"
+            problems.add(
+                "out-of-range",
+                ("inputs", inp.name),
+                f"input '{inp.name}' is {inp.show(x)}, {than} input '{bound.input}' "
+                f"({other.show(limit)}): its domain is {', '.join(inp.domain_text())}",
+            )
 
     def resolve(self, key: Any, section: str, problems: _Problems) -> Item | None:
         try:
@@ -321,23 +347,32 @@ class _Reader:
         given: dict[str, Any] = {}  # item id -> the key it was given by
         judged = self.judged_ids
         for key, value in _mapping(raw, "scores", problems).items():
-            # The common case first: a judged item by its id, a plain number in range.
+            # The common case first: a judged item by its id, a whole number in range (an
+            # id given a second time comes by its label, so it takes the full path below).
             item = judged.get(key)
-            if item is not None and key not in given:
-                score = _plain_score(value, item.max)
-                if score is not None:
-                    given[key] = key
-                    scores[key] = score
+            if item is not None:
+                kind = type(value)
+                if (
+                    kind is Decimal
+                    and value.is_finite()
+                    and 0 <= value <= item.max
+                    and (value == value.to_integral_value() or not _too_precise(value))
+                ):
+                    scores[key] = value
+                    continue
+                elif kind is int and 0 <= value <= item.max:
+                    scores[key] = Decimal(value)
                     continue
             item = self.resolve(key, "scores", problems)
             if item is None:
                 continue
             where = ("scores", item.id)
-            if item.id in given:
+            if item.id in given or item.id in scores:
+                first = given.get(item.id, item.id)
                 problems.add(
                     "given-twice",
                     where,
-                    f"scores: {item.id} is given twice, as '{given[item.id]}' and '{key}'",
+                    f"scores: {item.id} is given twice, as '{first}' and '{key}'",
                 )
                 continue
             given[item.id] = key
@@ -394,6 +429,9 @@ class _Reader:
                         place,
                         f"{where} has both a score and findings: give one",
                     )
+                elif item.id in findings:
+                    message = f"{where} is given twice (by id and by label): give one"
+                    problems.add("given-twice", place, message)
                 else:
                     findings[item.id] = found
         return findings

@@ -70,6 +70,10 @@ def warning(code: str, message: str, span: Span, *hints: str, anchor: str = "") 
     return Diagnostic(code, Severity.WARNING, message, span, tuple(hints), anchor=anchor)
 
 
+def note(code: str, message: str, span: Span, *hints: str, anchor: str = "") -> Diagnostic:
+    return Diagnostic(code, Severity.NOTE, message, span, tuple(hints), anchor=anchor)
+
+
 def render_text(diagnostic: Diagnostic) -> str:
     """rustc-style: header, location arrow, the source line and a caret under the span."""
     d = diagnostic

@@ -256,8 +256,10 @@ class Program:
         self.parent = [None if i.parent is None else self.item_index[i.parent] for i in plan.items]
         self.guards = [self._guard(item) for item in plan.items]
         self.kernels = [self._kernel(k, item) for k, item in enumerate(plan.items)]
-        self.anchor, self.guarded, self.outer = self._anchors()
-        self.backwards = list(reversed(range(len(plan.items))))  # children before parents
+        self.anchor, self.guarded, self.outer = self._anchors(vetoes_only=False)
+        self.vetoes_only = self._anchors(vetoes_only=True)
+        self.order = self._order(self.anchor)
+        self.order_vetoes = self._order(self.vetoes_only[0])
         self.tops = [self.item_index[i.id] for i in plan.top_items]
         self.gates = [
             [(self.expr(r.condition), p.input_names(r.condition)) for r in gate.requires]
@@ -405,15 +407,17 @@ class Program:
                 return judged
         raise AssertionError(f"the evaluator has no rule for items of kind {item.kind!r}")
 
-    def _anchors(self) -> tuple[list[int], list[int], list[int]]:
+    def _anchors(self, vetoes_only: bool) -> tuple[list[int], list[int], list[int]]:
         """For each item, the nearest guarded item at or above it (-1: none); the guarded
-        items in document order; for each, the nearest guarded item strictly above it."""
+        items in document order; for each, the nearest guarded item strictly above it.
+        With `vetoes_only`, items guarded by the severe rule alone are left out: an
+        assessment that marks nothing severe need not look at them."""
         anchor, outer = [-1] * len(self.guards), [-1] * len(self.guards)
         guarded = []
         for k, guard in enumerate(self.guards):
             parent = self.parent[k]
             above = -1 if parent is None else anchor[parent]
-            if guard is not None:
+            if guard is not None and (self.plan.items[k].vetoes or not vetoes_only):
                 guarded.append(k)
                 outer[k] = above
                 anchor[k] = k
@@ -421,9 +425,18 @@ class Program:
                 anchor[k] = above
         return anchor, guarded, outer
 
+    def _order(self, anchor: list[int]) -> list[tuple[int, int, int, Callable[[_Row], Decimal]]]:
+        """(item, its slot, its guard anchor, its kernel), children before parents."""
+        return [
+            (k, self.item_base + k, anchor[k], self.kernels[k])
+            for k in reversed(range(len(self.kernels)))
+        ]
+
     def forced(self, row: _Row, k: int) -> Why | None:
         """The severe mark or veto that zeroes item k, if any."""
         a = self.anchor[k]
+        if row.forced is not None and not row.data.severe:
+            a = self.vetoes_only[0][k]
         if a < 0:
             return None
         if row.forced is not None:
@@ -436,11 +449,11 @@ class Program:
             a = self.outer[a]
         return found
 
-    def guard_all(self, row: _Row) -> None:
+    def guard_all(self, row: _Row, guarded: list[int], outer: list[int]) -> None:
         """Decide every guard once, top-down: a forced item forces its subtree."""
         forced: list[Why | None] = [None] * len(self.guards)
-        guards, outer = self.guards, self.outer
-        for k in self.guarded:
+        guards = self.guards
+        for k in guarded:
             o = outer[k]
             found = forced[o] if o >= 0 else None
             forced[k] = found if found is not None else guards[k](row)  # type: ignore[misc]
@@ -475,24 +488,22 @@ class Program:
             if name in given:
                 slots[k] = given[name]
         row = _Row(slots, len(plan.items), data)
-        self.guard_all(row)
-        base, forced, anchor, kernels, decisions = (
-            self.item_base,
-            row.forced,
-            self.anchor,
-            self.kernels,
-            row.decisions,
-        )
+        if data.severe:
+            guarded, outer, order = self.guarded, self.outer, self.order
+        else:
+            guarded, outer, order = self.vetoes_only[1], self.vetoes_only[2], self.order_vetoes
+        self.guard_all(row, guarded, outer)
+        forced, decisions = row.forced, row.decisions
         assert forced is not None
-        for k in self.backwards:
-            if slots[base + k] is not _UNSET:
+        for k, slot, a, kernel in order:  # children before parents
+            if slots[slot] is not _UNSET:
                 continue  # scored on demand by a formula
-            a = anchor[k]
             why = forced[a] if a >= 0 else None
             if why is None:
-                slots[base + k] = kernels[k](row)
+                slots[slot] = kernel(row)
             else:
-                slots[base + k], decisions[k] = ZERO, why
+                slots[slot], decisions[k] = ZERO, why
+        base = self.item_base
         total = self.rounding(sum((slots[base + k] for k in self.tops), ZERO))
         row.total = total
         gates = tuple(self._gate(row, g) for g in range(len(plan.gates)))
@@ -590,7 +601,27 @@ def _call(func: p.Func, args: list[Fn]) -> Fn:
             return lambda row: args[0](row).quantize(
                 Decimal(1).scaleb(-int(places(row))), rounding=ROUND_HALF_UP
             )
+        case p.Func.ROUND_TO | p.Func.CEIL_TO | p.Func.FLOOR_TO:
+            x, step = args
+            return lambda row: to_step(func, x(row), step(row))
     raise AssertionError(func)
+
+
+def to_step(func: p.Func, x: Decimal, step: Decimal) -> Decimal:
+    """`x` rounded to a multiple of `step` (> 0), exactly: up (`ceil_to`), down
+    (`floor_to`) or to the nearest, halves up (`round_to`)."""
+    if step <= 0:
+        raise EvaluationError(f"{func.value}() needs a step above 0, not {step}")
+    whole, rest = _CONTEXT.divmod(x, step)  # whole truncated toward 0, rest exact
+    if rest < 0:  # make rest the distance above the multiple below x
+        whole, rest = whole - 1, rest + step
+    if func is p.Func.CEIL_TO:
+        up = rest > 0
+    elif func is p.Func.FLOOR_TO:
+        up = False
+    else:
+        up = rest * 2 >= step
+    return _CONTEXT.multiply(whole + 1 if up else whole, step)
 
 
 def _rounder(rounding: p.Rounding | None) -> Callable[[Decimal], Decimal]:

@@ -17,7 +17,7 @@ import attrs
 from scoredsl import nodes as n
 from scoredsl.builder import deep_nesting, parse_source
 from scoredsl.diagnostics import Diagnostic
-from scoredsl.printer import condition, expr, item_key, number, quote, weight
+from scoredsl.printer import bounded_domain, condition, expr, item_key, number, quote, weight
 from scoredsl.source import Source
 
 _INDENT = "  "
@@ -218,6 +218,9 @@ class _Printer:
     def stmt_Note(self, e: n.Note, d: int) -> Iterator[_Line]:
         yield _Line(d, f"note {quote(e.text)}", e.span.start)
 
+    def stmt_Reading(self, r: n.Reading, d: int) -> Iterator[_Line]:
+        yield _Line(d, f"reading {quote(r.text)}", r.span.start)
+
     def stmt_Category(self, e: n.Category, d: int) -> Iterator[_Line]:
         yield _Line(d, f"category {quote(e.name)}", e.span.start)
 
@@ -226,12 +229,16 @@ class _Printer:
 
     def stmt_Input(self, i: n.Input, d: int) -> Iterator[_Line]:
         parts = [f"input {i.name}: {i.type}"]
-        if i.domain is not None:
+        if i.bound is not None:
+            parts.append(bounded_domain(i.domain, i.bound))
+        elif i.domain is not None:
             parts.append(condition(i.domain))
         if i.label is not None:
             parts.append(quote(i.label))
         if i.clause is not None:
             parts.append(f"clause {item_key(i.clause)}")
+        if i.default is not None:
+            parts.append(f"default {expr(i.default)}")
         yield _Line(d, " ".join(parts), i.span.start)
 
     def stmt_Value(self, v: n.Value, d: int) -> Iterator[_Line]:
@@ -239,6 +246,7 @@ class _Printer:
             [f"value {v.name}"]
             + ([quote(v.label)] if v.label is not None else [])
             + ([f"clause {item_key(v.clause)}"] if v.clause is not None else [])
+            + ([f"unit {quote(v.unit)}"] if v.unit is not None else [])
         )
         yield from self._kind(head, v.kind, v.body, d, v.span.start, v.span.end)
 

@@ -17,6 +17,9 @@ JSON_LINE_BYTES = 16 * 1024 * 1024  # bytes in one line of a JSONL file (16 MiB)
 # ---- numbers in data ---------------------------------------------------------------------
 NUMBER_CHARS = 100  # characters of a number's text, sign, point and exponent included
 NUMBER_EXPONENT = 30  # |adjusted exponent|: values from 1e-30 to below 1e31 are read
+# Significant digits: arithmetic keeps 28 (Python's decimal default), so points and rates
+# with at most 20 add up exactly in any realistic scheme.
+NUMBER_DIGITS = 20
 
 # ---- YAML and JSON documents -------------------------------------------------------------
 YAML_NODES = 100_000  # nodes a YAML document may compose into, aliases expanded

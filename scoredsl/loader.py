@@ -18,7 +18,7 @@ from scoredsl.builder import deep_nesting, parse_source, too_deep
 from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.examples import check_examples
 from scoredsl.lower import lower
-from scoredsl.plan import Acknowledged, Plan, with_hash
+from scoredsl.plan import Acknowledged, Plan
 from scoredsl.search_path import locate_base
 from scoredsl.source import Source
 
@@ -38,13 +38,23 @@ class Loaded:
         return self.scheme is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def load(path: str | Path, _chain: tuple[Path, ...] = ()) -> Loaded:
+def load(
+    path: str | Path, _chain: tuple[Path, ...] = (), memo: dict[Path, Loaded] | None = None
+) -> Loaded:
+    """Load one file. Loads that share a `memo` read each file once (a parent that several
+    schemes extend, or that is checked itself too)."""
+    key = Path(path).resolve()
+    if memo is not None and key in memo:
+        return memo[key]
     source = Source.read(path)
     try:
         with deep_nesting():
-            return _load(source, Path(path), _chain)
+            loaded = _load(source, Path(path), _chain, memo)
     except RecursionError:
-        return Loaded(source, None, [too_deep(source)])
+        loaded = Loaded(source, None, [too_deep(source)])
+    if memo is not None:
+        memo[key] = loaded
+    return loaded
 
 
 def load_text(text: str, path: str | Path) -> Loaded:
@@ -60,12 +70,14 @@ def load_text(text: str, path: str | Path) -> Loaded:
         return Loaded(source, None, [too_deep(source)])
 
 
-def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
+def _load(
+    source: Source, path: Path, chain: tuple[Path, ...], memo: dict[Path, Loaded] | None = None
+) -> Loaded:
     scheme, diagnostics = parse_source(source)
     if scheme is None:
         return Loaded(source, None, diagnostics)
     if scheme.extends is not None:
-        scheme, more = _resolve_extends(scheme, path, chain)
+        scheme, more = _resolve_extends(scheme, path, chain, memo)
         diagnostics += more
         if any(d.is_error for d in more):
             return Loaded(source, scheme, diagnostics)
@@ -82,9 +94,7 @@ def _load(source: Source, path: Path, chain: tuple[Path, ...]) -> Loaded:
         for d in diagnostics
         if d.acknowledged is not None
     )
-    return Loaded(
-        source, scheme, diagnostics, with_hash(attrs.evolve(plan, acknowledged=acknowledged))
-    )
+    return Loaded(source, scheme, diagnostics, attrs.evolve(plan, acknowledged=acknowledged))
 
 
 def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
@@ -94,7 +104,7 @@ def compile_path(path: str | Path) -> tuple[Plan | None, list[Diagnostic]]:
 
 
 def _resolve_extends(
-    scheme: n.Scheme, path: Path, chain: tuple[Path, ...]
+    scheme: n.Scheme, path: Path, chain: tuple[Path, ...], memo: dict[Path, Loaded] | None
 ) -> tuple[n.Scheme, list[Diagnostic]]:
     """The child's statements after the parent's; the child's meta replaces the parent's."""
     assert scheme.extends is not None
@@ -102,7 +112,7 @@ def _resolve_extends(
     base = locate_base(scheme.extends, path, chain)
     if isinstance(base, str):
         return scheme, [error("extends", base, span)]
-    parent = load(base, (*chain, path.resolve()))
+    parent = load(base, (*chain, path.resolve()), memo)
     if parent.scheme is None or not parent.ok:
         cycle = [d.message for d in parent.diagnostics if d.message.startswith("extends cycle")]
         return scheme, [

@@ -15,7 +15,16 @@ from scoredsl import nodes as n
 from scoredsl import plan as p
 from scoredsl.intervals import Interval, IntervalSet
 from scoredsl.printer import expr as expr_text
-from scoredsl.semantics import Scope, condition_set, total_set, walk_expr, weight_fraction
+from scoredsl.semantics import (
+    Scope,
+    condition_set,
+    is_percent,
+    literal_value,
+    readings,
+    total_set,
+    walk_expr,
+    weight_fraction,
+)
 
 _ARITH = {op.value: op for op in p.ArithOp}
 _LOGIC = {op.value: op for op in p.LogicOp}
@@ -146,7 +155,14 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         else p.Rounding(rounding.places, p.RoundingMode(rounding.mode)),
         inputs=tuple(
             p.Input(
-                i.name, p.InputType(i.type), i.label, i.clause, low.domain(i), i.name in required
+                i.name,
+                p.InputType(i.type),
+                i.label,
+                i.clause,
+                low.domain(i),
+                i.name in required and i.default is None,
+                None if i.bound is None else p.Bound(_CMP[i.bound.op], i.bound.input),
+                _default(i),
             )
             for i in scheme.inputs
         ),
@@ -170,7 +186,20 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         rules=tuple(t for t in [r.text for r in severe] + [r.text for r in findings] if t),
         tiers=next((t.names for t in reversed(scheme.body) if isinstance(t, n.Tiers)), ()),
         acknowledged=tuple(acknowledged),
+        readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
     )
+
+
+def _default(inp: n.Input) -> Decimal | bool | None:
+    """An input's default in the plan's unit (a percentage as a fraction)."""
+    match inp.default:
+        case None:
+            return None
+        case n.Bool(value):
+            return value
+        case literal:
+            x: Decimal = literal_value(literal)
+            return x / 100 if is_percent(literal) else x
 
 
 def _level(low: _Lowerer, lv: n.Level) -> p.Level:
@@ -187,9 +216,9 @@ def _meta(scheme: n.Scheme, key: str) -> str | None:
 def _value(low: _Lowerer, v: n.Value) -> p.Value:
     if isinstance(v.kind, n.Formula):
         formula = low.expr(v.kind.expr)
-        return p.Value(v.name, v.label, v.en, formula, None, (), expr_text(v.kind.expr))
+        return p.Value(v.name, v.label, v.en, formula, None, (), expr_text(v.kind.expr), v.unit)
     bands = low.bands(v.kind.input, v.bands)
-    return p.Value(v.name, v.label, v.en, None, v.kind.input, bands, "")
+    return p.Value(v.name, v.label, v.en, None, v.kind.input, bands, "", v.unit)
 
 
 def _item(low: _Lowerer, scope: Scope, item: n.Item, depth: int) -> p.Item:

@@ -169,6 +169,14 @@ class Accept:
 
 
 @attrs.frozen
+class Reading:
+    """``reading "..."``: how the scheme reads a clause the standard leaves ambiguous."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class English:
     label: str
     span: Span = _span()
@@ -196,14 +204,25 @@ class Veto:
 
 
 @attrs.frozen
+class InputBound:
+    """``<= p1_items`` in an input's domain: its value may not exceed another input's."""
+
+    op: str
+    input: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class Input:
     name: str
     type: str
-    domain: Condition | None
+    domain: Condition | None  # the part of the domain written with numbers
     label: str | None
     clause: str | None
     span: Span = _span()
     name_span: Span = _span()
+    bound: InputBound | None = attrs.field(default=None, kw_only=True)
+    default: Literal | Bool | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -220,7 +239,7 @@ class Lookup:
     span: Span = _span()
 
 
-ItemStmt = Union["Item", Band, Veto, Note, Category, Accept, English]
+ItemStmt = Union["Item", Band, Veto, Note, Category, Accept, English, Reading]
 
 
 @attrs.frozen
@@ -277,6 +296,7 @@ class Value:
     body: tuple[ItemStmt, ...]
     span: Span = _span()
     name_span: Span = _span()
+    unit: str | None = attrs.field(default=None, kw_only=True)  # "%": shown as 97.5%
 
     @property
     def bands(self) -> tuple[Band, ...]:
@@ -298,7 +318,7 @@ class Require:
 class Gate:
     id: str
     label: str
-    body: tuple[Require | Accept | English, ...]
+    body: tuple[Require | Accept | English | Reading, ...]
     span: Span = _span()
 
     @property
@@ -334,7 +354,7 @@ class Level:
 
 @attrs.frozen
 class Levels:
-    body: tuple[Level | Accept, ...]
+    body: tuple[Level | Accept | Reading, ...]
     span: Span = _span()
 
     @property
@@ -431,7 +451,7 @@ SETTINGS = (Meta, Total, Rounding, Tiers)
 
 SchemeStmt = Union[
     Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
-    Accept, English, Tiers,
+    Accept, English, Tiers, Reading,
 ]  # fmt: skip
 
 

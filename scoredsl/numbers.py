@@ -4,8 +4,9 @@ One rule for every reader (YAML, JSON, JSONL, CSV cells): plain decimal notation
 digits, an optional sign, point and exponent (`96.5`, `-3`, `1e-3`). Refused, so that a
 typing slip is never read as some other number: underscores (`1_0`), full-width or other
 non-ASCII digits (`１０`), `NaN`/`Infinity`, and values beyond the bounds in
-`scoredsl.limits` (more than NUMBER_CHARS characters, an exponent beyond NUMBER_EXPONENT),
-which no score, rate or count needs and which would make exact arithmetic slow or fail.
+`scoredsl.limits` (more than NUMBER_CHARS characters or NUMBER_DIGITS significant digits, an
+exponent beyond NUMBER_EXPONENT), which no score, rate or count needs and which would make
+exact arithmetic round, slow down or fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from scoredsl.limits import NUMBER_CHARS, NUMBER_EXPONENT
+from scoredsl.limits import NUMBER_CHARS, NUMBER_DIGITS, NUMBER_EXPONENT
 
 _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -42,23 +43,32 @@ def _from_text(text: str) -> Decimal | None:
     if len(text) > NUMBER_CHARS or not _PLAIN.fullmatch(text):
         return None
     try:
-        return _bounded(Decimal(text), digits_known=True)
+        return _bounded(Decimal(text), digits_known=len(text) <= NUMBER_DIGITS)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
         return None
 
 
 def _bounded(value: Decimal, digits_known: bool = False) -> Decimal | None:
     """`value` within the bounds; `digits_known` when it came from text no longer than
-    NUMBER_CHARS (so it cannot have more digits)."""
+    NUMBER_DIGITS characters (so it cannot have more significant digits)."""
     if not value.is_finite():
         return None
     if not value:
         return Decimal(0)  # 0e999 and -0 are plain 0
     if abs(value.adjusted()) > NUMBER_EXPONENT:
         return None
-    if not digits_known and len(value.as_tuple().digits) > NUMBER_CHARS:
+    if not digits_known and _significant(value) > NUMBER_DIGITS:
         return None
     return value
+
+
+def _significant(value: Decimal) -> int:
+    """Digits from the first non-zero one to the last non-zero one (no context involved)."""
+    digits = value.as_tuple().digits
+    if len(digits) > NUMBER_CHARS:
+        return len(digits)
+    text = "".join(map(str, digits)).strip("0")
+    return len(text)
 
 
 SHOWN_CHARS = 40  # characters of a refused value echoed in a message
@@ -75,7 +85,7 @@ def shown(raw: object) -> str:
 
 
 _BOUNDS = (
-    f" (numbers in data have at most {NUMBER_CHARS} characters "
+    f" (numbers in data have at most {NUMBER_DIGITS} significant digits "
     f"and lie between 1e-{NUMBER_EXPONENT} and 1e{NUMBER_EXPONENT + 1})"
 )
 

@@ -96,6 +96,9 @@ class Func(enum.StrEnum):
     FLOOR = "floor"
     CEIL = "ceil"
     ROUND = "round"
+    ROUND_TO = "round_to"  # to the nearest multiple of a step (half up): round_to(x, 0.5)
+    CEIL_TO = "ceil_to"  # up to a multiple of the step: ceil_to(2.1, 0.5) = 2.5
+    FLOOR_TO = "floor_to"  # down to a multiple of the step
 
 
 # ---- expressions ---------------------------------------------------------------------
@@ -258,6 +261,8 @@ class Input:
     clause: str | None
     domain: tuple[Interval, ...]  # in the input's own unit; empty for bool
     required: bool  # a score, gate or level depends on it
+    bound: Bound | None = None  # at most (below) another input: p1_method_compliant <= p1_items
+    default: Decimal | bool | None = None  # taken when the data leaves the input out
 
     @property
     def is_percent(self) -> bool:
@@ -270,7 +275,21 @@ class Input:
         return exactjson.number(x * 100) + "%" if self.is_percent else exactjson.number(x)
 
     def domain_text(self) -> list[str]:
-        return [part.describe(self.show) for part in self.domain]
+        parts = [part.describe(self.show) for part in self.domain]
+        if self.bound is not None:
+            parts.append(f"x {self.bound.op.value} {self.bound.input}")
+        return parts
+
+
+@attrs.frozen
+class Bound:
+    """An input's value is ``op`` another input's value (``<=`` or ``<``)."""
+
+    op: CmpOp
+    input: str
+
+    def holds(self, x: Decimal, limit: Decimal) -> bool:
+        return x < limit if self.op is CmpOp.LT else x <= limit
 
 
 @attrs.frozen
@@ -284,6 +303,15 @@ class Value:
     input: str | None
     bands: tuple[Band, ...]
     text: str  # the formula as written, for people
+    unit: str | None = None  # "%": a fraction shown as a percentage; else shown after it
+
+    def show(self, x: Decimal | None) -> str:
+        """The value as people read it: ``97.5%`` (unit "%"), ``3.5 人日``, ``null``."""
+        if x is None:
+            return "null"
+        if self.unit == "%":
+            return exactjson.number(x * 100) + "%"
+        return exactjson.number(x) + (f" {self.unit}" if self.unit else "")
 
 
 @attrs.frozen
@@ -353,6 +381,15 @@ class Acknowledged:
 
 
 @attrs.frozen
+class Reading:
+    """How the scheme reads an ambiguous clause (a `reading` statement): shown in docs and
+    reports. `where` is ``scheme``, ``item 5.6.6``, ``value NAME``, ``gate ID`` or ``levels``."""
+
+    text: str
+    where: str
+
+
+@attrs.frozen
 class Plan:
     id: str
     title: str
@@ -370,8 +407,9 @@ class Plan:
     findings: bool
     rules: tuple[str, ...]  # the text of the severe and findings rules, for reports
     acknowledged: tuple[Acknowledged, ...] = ()
+    readings: tuple[Reading, ...] = ()
     tiers: tuple[str, ...] = ()  # the standard's names for items at depth 1, 2, ...: 能力域
-    hash: str = attrs.field(default="", eq=False)
+    _hash: str = attrs.field(default="", eq=False, alias="hash")  # computed when first read
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
     _top: tuple[Item, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -418,10 +456,19 @@ class Plan:
 
     # ---- JSON -------------------------------------------------------------------------
 
+    @property
+    def hash(self) -> str:
+        """The sha256 of the canonical plan (computed once, when first asked for)."""
+        if not self._hash:
+            self.to_dict()
+        return self._hash
+
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = _converter().unstructure(self)
         doc = {"format_version": FORMAT_VERSION, "scheme": self.id, **body}
-        doc["hash"] = self.hash or _digest(doc)
+        if not self._hash:
+            object.__setattr__(self, "_hash", _digest(doc))
+        doc["hash"] = self._hash
         return doc
 
     def to_json(self) -> str:
@@ -457,13 +504,28 @@ class Plan:
 
 
 def _digest(doc: dict[str, Any]) -> str:
-    canonical = exactjson.dumps({k: doc[k] for k in sorted(doc) if k != "hash"})
+    """sha256 of the plan as compact JSON, top-level keys sorted, every number as its exact
+    text (so 20, 20.0 and Decimal("20") hash alike, before and after a round trip)."""
+    body = _canonical({k: doc[k] for k in sorted(doc) if k != "hash"})
+    canonical = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _canonical(x: Any) -> Any:
+    kind = type(x)
+    if kind is dict:
+        return {k: _canonical(v) for k, v in x.items()}
+    if kind is list or kind is tuple:
+        return [_canonical(v) for v in x]
+    if kind is Decimal or kind is int:
+        return "#" + exactjson.number(Decimal(x))
+    return x
+
+
 def with_hash(plan: Plan) -> Plan:
-    """The plan with its content hash: computed once, when the plan is complete."""
-    return attrs.evolve(plan, hash=_digest(attrs.evolve(plan, hash="").to_dict()))
+    """The plan, its content hash computed (it is otherwise computed when first read)."""
+    assert plan.hash
+    return plan
 
 
 # ---- (de)serialisation, generated by cattrs ---------------------------------------------
@@ -481,6 +543,7 @@ def _converter() -> cattrs.Converter:
     c.register_structure_hook(Decimal, _structure_decimal)
     c.register_structure_hook(int, _structure_int)
     c.register_structure_hook(bool, _structure_bool)  # else bool would take int's hook
+    c.register_structure_hook(Decimal | bool | None, _structure_default)
     for cls in EXPR_CLASSES:
         attrs.resolve_types(cls, globals())
     attrs.resolve_types(Term, globals())
@@ -490,15 +553,10 @@ def _converter() -> cattrs.Converter:
     c.register_unstructure_hook(
         expr | None, lambda v: None if v is None else c.unstructure(v, expr)
     )
-    private: dict[str, Any] = {
-        a.name: override(omit=True) for a in attrs.fields(Plan) if not a.init
-    }
-    c.register_unstructure_hook(
-        Plan, make_dict_unstructure_fn(Plan, c, hash=override(omit=True), **private)
-    )
-    c.register_structure_hook(
-        Plan, make_dict_structure_fn(Plan, c, hash=override(omit=True), **private)
-    )
+    omit = override(omit=True)
+    private: dict[str, Any] = {a.name: omit for a in attrs.fields(Plan) if not a.init}
+    c.register_unstructure_hook(Plan, make_dict_unstructure_fn(Plan, c, _hash=omit, **private))
+    c.register_structure_hook(Plan, make_dict_structure_fn(Plan, c, _hash=omit, **private))
     return c
 
 
@@ -518,6 +576,12 @@ def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or value % 1:
         raise TypeError(f"expected a whole number, not {value!r}")
     return int(value)
+
+
+def _structure_default(value: Any, _: type) -> Decimal | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return _structure_decimal(value, Decimal)
 
 
 def _structure_bool(value: Any, _: type) -> bool:

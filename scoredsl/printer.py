@@ -45,6 +45,14 @@ def condition(c: n.Condition) -> str:
     return "else"
 
 
+def bounded_domain(numbers: n.Condition | None, bound: n.InputBound) -> str:
+    """``<= p1_items`` or ``0 <= _ <= p1_items``."""
+    if isinstance(numbers, n.OpenCondition) and numbers.op in (">=", ">"):
+        low_op = "<=" if numbers.op == ">=" else "<"
+        return f"{expr(numbers.bound)} {low_op} _ {bound.op} {bound.input}"
+    return f"{bound.op} {bound.input}"
+
+
 def expr(e: n.Expr) -> str:
     """An expression in canonical spelling, parenthesised only where it must be."""
     if isinstance(e, n.Number):

@@ -21,7 +21,9 @@ from scoredsl.intervals import Interval, IntervalSet
 fmt_number = number  # a Decimal as a person writes it: 1000, 873.5, 0.965
 
 FUNCTIONS = {"min": (1, None), "max": (1, None), "round": (1, 2), "floor": (1, 1),
-             "ceil": (1, 1), "abs": (1, 1)}  # fmt: skip
+             "ceil": (1, 1), "abs": (1, 1),
+             "round_to": (2, 2), "ceil_to": (2, 2), "floor_to": (2, 2)}  # fmt: skip
+STEP_FUNCTIONS = ("round_to", "ceil_to", "floor_to")  # x to a multiple of a positive step
 NUMERIC_TYPES = ("percent", "number", "integer", "seconds")
 
 
@@ -230,3 +232,28 @@ def weight_fraction(lit: n.Literal) -> Decimal:
     """A weight as a fraction: ``30%`` and ``0.3`` are both 0.3."""
     x = literal_value(lit)
     return x / 100 if is_percent(lit) else x
+
+
+# ---- readings ----------------------------------------------------------------------------
+
+
+def readings(scheme: n.Scheme) -> Iterator[tuple[n.Reading, str]]:
+    """Each `reading` statement with the place it reads, in document order:
+    ``scheme``, ``item 5.6.6``, ``value audit_days``, ``gate 4.3`` or ``levels``."""
+    for stmt in scheme.body:
+        match stmt:
+            case n.Reading():
+                yield stmt, "scheme"
+            case n.Item():
+                for item, _ in stmt.walk():
+                    yield from _readings_in(item.body, f"item {item.id}")
+            case n.Value(name=name, body=body):
+                yield from _readings_in(body, f"value {name}")
+            case n.Gate(id=gid, body=body):
+                yield from _readings_in(body, f"gate {gid}")
+            case n.Levels(body=body):
+                yield from _readings_in(body, "levels")
+
+
+def _readings_in(body: tuple[object, ...], where: str) -> Iterator[tuple[n.Reading, str]]:
+    return ((r, where) for r in body if isinstance(r, n.Reading))

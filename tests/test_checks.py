@@ -45,6 +45,8 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "unused-accept": ("warning", 21, 5, 21, 36),
     "example-failed": ("error", 42, 5, 42, 20),
     "extends": ("error", 3, 8, 3, 20),
+    "reading": ("note", 30, 5, 30, 62),
+    "level-not-nested": ("warning", 32, 5, 32, 36),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -71,6 +73,10 @@ MESSAGES = {
     "example-failed": 'example "优秀的热线" expects total 95 but gets 93',
     "extends": "cannot find 'hotline-base.score' (looked for "
     "<repo>/tests/fixtures/bad/hotline-base.score)",
+    "reading": "reading of levels: 原文写合格60~74分、良好75~89分，总分可以是小数；"
+    "本方案读作“至少60/75/90分”",
+    "level-not-nested": "level 'excellent' does not imply 'good', the level below it: "
+    "total = 95, answer_rate = 42.5% meets 'excellent' but not 'good' (answer_rate >= 85%)",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -138,8 +144,9 @@ def test_first_diagnostic_as_json(capsys: pytest.CaptureFixture[str], code: str)
     # each fixture triggers exactly its own code and nothing else
     assert [d["code"] for d in doc["diagnostics"]] == [code]
     errors = 1 if severity == "error" else 0
-    assert (doc["errors"], doc["warnings"]) == (errors, 1 - errors)
-    assert exit_code == (1 if severity == "error" else 0)
+    warnings = 1 if severity == "warning" else 0  # a reading is a note: counted as neither
+    assert (doc["errors"], doc["warnings"]) == (errors, warnings)
+    assert exit_code == errors
 
 
 @pytest.mark.usefixtures("at_root")
@@ -181,7 +188,7 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (20, 3, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (20, 4, 1)
 
 
 def test_an_accepted_diagnostic_is_a_note(
@@ -210,8 +217,8 @@ def test_an_accepted_diagnostic_is_a_note(
 
 
 def codes_in_source() -> set[str]:
-    """Every code passed to error(...) / warning(...) in scoredsl/."""
-    pattern = re.compile(r"\b(?:error|warning)\(\s*\"([a-z]+(?:-[a-z]+)*)\"")
+    """Every code passed to error(...) / warning(...) / note(...) in scoredsl/."""
+    pattern = re.compile(r"\b(?:error|warning|note)\(\s*\"([a-z]+(?:-[a-z]+)*)\"")
     found: set[str] = set()
     for path in (ROOT / "scoredsl").rglob("*.py"):
         found.update(pattern.findall(path.read_text(encoding="utf-8")))

@@ -33,16 +33,19 @@ def test_check_summarises_acknowledged_notes_one_line_per_file(
     code, out, _ = run(capsys, "check", str(STANDARDS))
     assert code == 0
     assert out.splitlines() == [
-        f"{STANDARDS / 'cc-cmm-star-rating.score'}: 1 acknowledged (band-gap); "
-        "--verbose shows them",
-        f"{STANDARDS / 'cmm-525-0006.score'}: 4 acknowledged (band-overlap x2, weights-sum x2); "
-        "--verbose shows them",
-        f"{STANDARDS / 't-ccua-operation-capability.score'}: 1 acknowledged (level-overlap); "
-        "--verbose shows them",
-        "checked 5 file(s): 0 error(s), 0 warning(s), 6 acknowledged",
+        f"{STANDARDS / 'cace-promotion.score'}: 1 reading(s); --verbose shows them",
+        f"{STANDARDS / 'cc-cmm-star-rating.score'}: 2 acknowledged "
+        "(band-gap, level-not-nested), 3 reading(s); --verbose shows them",
+        f"{STANDARDS / 'cmm-525-0006.score'}: 4 acknowledged (band-overlap x2, weights-sum x2), "
+        "5 reading(s); --verbose shows them",
+        f"{STANDARDS / 't-ccsa-249-2019.score'}: 2 reading(s); --verbose shows them",
+        f"{STANDARDS / 't-ccua-operation-capability.score'}: 1 acknowledged (level-overlap), "
+        "1 reading(s); --verbose shows them",
+        "checked 5 file(s): 0 error(s), 0 warning(s), 7 acknowledged, 12 reading(s)",
     ]
     code, out, _ = run(capsys, "check", "--verbose", str(STANDARDS))
-    assert out.count("acknowledged[") == 6 and "--verbose shows them" not in out
+    assert out.count("acknowledged[") == 7 and "--verbose shows them" not in out
+    assert out.count("note[reading]") == 12
 
 
 def test_check_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -207,3 +210,29 @@ def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
         main(["eval", str(SCHEME_249), "x.csv", "--jobs", "0"])
     assert info.value.code == 2
     assert "expected a whole number of at least 1, not '0'" in capsys.readouterr().err
+
+
+def test_eval_lang_zh_says_every_status_and_reason_in_chinese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--lang", "zh")
+    assert code == 0
+    assert "总分：838.15 / 1000" in out
+    assert "下一等级：five_star 五星级：还需 61.85 分" in out
+    assert "5.1.1 明确目标" in out and "评定 18 分（满分 20 分）" in out
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json",
+                       "--lang", "zh")  # fmt: skip
+    doc = json.loads(out)
+    item = next(i for i in doc["items"] if i["id"] == "5.6.2.2")
+    assert (item["status"], item["why"]) == (
+        "banded",
+        "顾客满意率 96.5%，在 95% <= x < 98% 档：得 10 分（满分 20 分）",
+    )
+    assert doc["gates"][0]["why"] == "全部 2 项条件均满足"
+
+
+def test_eval_json_says_why_in_english_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "eval", str(SCHEME_249), str(EXAMPLE), "--format", "json")
+    assert code == 0
+    item = next(i for i in json.loads(out)["items"] if i["id"] == "5.6.2.2")
+    assert item["why"] == "顾客满意率 96.5% is in 95% <= x < 98%: 10 of 20"

@@ -57,6 +57,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# YAML forms that construct values in surprising ways (tags, anchors, dates, merges)
+YAML_TOKENS = st.sampled_from([
+    "2001-13-01", "2001-01-01 10:00:00", "!!int abc", "!!int 0x", "!!float abc", "!!bool x",
+    "!!binary x", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp x", "!!str 1", "!!null x",
+    "&a [*a]", "&b {k: *b}", "&c 1", "*c", "*nowhere", "{<<: 5}", "{<<: [1]}", "1:30",
+    "0o17", "0x1F", "0b102", ".nan", "-.inf", "~", "? [a]", "[a, {b: c}]", "{a: 1, a: 2}",
+    "!!python/object:os.system x", "1.0e+999", "-0", "1_000", "'96.5%'", "|\n  text",
+])  # fmt: skip
+YAML_SOUP = st.lists(
+    st.tuples(st.sampled_from(["", "  ", "- "]), WORDS, YAML_TOKENS), max_size=8
+).map(lambda lines: "".join(f"{pad}{key}: {value}\n" for pad, key, value in lines))
+
+
 def _mutated(text: str, data: st.DataObject) -> str:
     """The text, sometimes with a slice replaced by noise (to reach the syntax errors)."""
     if not text or not data.draw(st.booleans()):
@@ -67,9 +80,11 @@ def _mutated(text: str, data: st.DataObject) -> str:
 
 
 def _single_text(data: st.DataObject, suffix: str) -> bytes:
-    choice = data.draw(st.sampled_from(["document", "text", "bytes"]))
+    choice = data.draw(st.sampled_from(["document", "text", "bytes", "soup"]))
     if choice == "bytes":
         return data.draw(st.binary(max_size=200))
+    if choice == "soup":
+        return data.draw(YAML_SOUP).encode("utf-8", "surrogatepass")
     if choice == "text":
         return data.draw(st.text(max_size=200)).encode("utf-8", "surrogatepass")
     doc = _plain(data.draw(DOCUMENTS))

@@ -29,7 +29,7 @@ from scoredsl.cli import main
 from scoredsl.data import read_assessment
 from scoredsl.evaluate import evaluate
 from scoredsl.exactjson import number
-from scoredsl.limits import CELL_CHARS, NUMBER_CHARS, NUMBER_EXPONENT, YAML_NODES
+from scoredsl.limits import CELL_CHARS, NUMBER_DIGITS, NUMBER_EXPONENT, YAML_NODES
 from tests.conftest import ROOT, SCHEME_249, STANDARDS, full_marks
 from tests.strategies import BAD_NUMBER_CELLS, plan_assessments
 
@@ -166,7 +166,7 @@ def test_a_closed_stdout_pipe_exits_quietly() -> None:
 # ---- numbers, single assessments ------------------------------------------------------------
 
 BOUNDS = (
-    f" (numbers in data have at most {NUMBER_CHARS} characters "
+    f" (numbers in data have at most {NUMBER_DIGITS} significant digits "
     f"and lie between 1e-{NUMBER_EXPONENT} and 1e{NUMBER_EXPONENT + 1})"
 )
 RATE = "input 'customer_satisfaction_rate' (顾客满意率)"
@@ -209,6 +209,8 @@ SINGLE_NUMBER_CASES = [
      PERCENT + "'9e999999999%'" + BOUNDS),
     ("a.json", "scores.5.1.1", "1e30",
      f"{SCORE} is given 1000000000000000000000000000000 but is worth 0 to 20"),
+    ("a.json", "scores.5.1.1", "1.000000000000000000001",
+     f"{SCORE} must be a number, not 1.000000000000000000001{BOUNDS}"),
     ("a.json", "scores.5.1.1", BIG, f"{SCORE} must be a number, not {BIG_SHOWN}{BOUNDS}"),
     ("a.yaml", "scores.5.1.1", BIG, f"{SCORE} must be a number, not {BIG_SHOWN}{BOUNDS}"),
     ("a.json", "scores.5.1.1", f'"{BIG}"',
@@ -709,3 +711,45 @@ def test_random_batches_keep_every_good_row_and_fail_every_bad_one(
             "error": "",
             **{t.id: number(single.scores[t.id]) for t in plan249.top_items},
         }
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("inputs: &a [*a]\n", ":1:9: a value contains itself (an alias inside its own anchor)"),
+    ("inputs: &a {x: *a}\n", ":1:9: a value contains itself (an alias inside its own anchor)"),
+    ("scores: {5.1.1: !!int abc}\n",
+     ": invalid YAML: a value cannot be read (invalid literal for int() with base 10: 'abc')"),
+])  # fmt: skip
+def test_yaml_values_that_cannot_be_built_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (1, f"error[data]: {path}{message}\n")
+
+
+def test_a_yaml_date_is_read_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan249: Any
+) -> None:
+    path = data_file(tmp_path, plan249, "a.yaml", "scores.5.1.1", "2001-13-01")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (1, data_error(path, f"{SCORE} must be a number, not '2001-13-01'"))
+
+
+def test_findings_given_by_id_and_by_label_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan249: Any
+) -> None:
+    doc = full_marks(plan249)
+    del doc["scores"]["5.4.3.2"]
+    doc["findings"] = {
+        "5.4.3.2": {"samples": 20, "problems": 3},
+        "设备设施管理": {"samples": 20, "problems": 0},
+    }
+    path = tmp_path / "a.json"
+    path.write_text(exactjson.dumps(doc), encoding="utf-8")
+    code, _, err = single(capsys, path)
+    assert (code, err) == (
+        1,
+        data_error(path, "findings: 5.4.3.2 (设备设施管理) is given twice (by id and by label): "
+                         "give one"),
+    )  # fmt: skip

@@ -219,3 +219,43 @@ def test_forward_item_reference_inherits_veto(tmp_path: Path) -> None:
     assert [(i.id, i.score, i.status) for i in vetoed.items] == [
         ("1", 0, "computed"), ("2", 0, "vetoed"), ("2.1", 0, "vetoed"),
     ]  # fmt: skip
+
+
+DEFAULTS = """\
+scheme d "defaults" {
+  input first: bool "first application" default true
+  input rate: percent "rate" default 90%
+  input count: integer 1 <= _ <= 9 "count" default 0
+  input flag: bool "flag" default 1
+  gate g "g" {
+    require first and rate >= 80%
+  }
+  item 1 "one" 10
+}
+"""
+
+
+def test_a_default_is_checked_against_its_type_and_domain(tmp_path: Path) -> None:
+    path = write(tmp_path, DEFAULTS)
+    assert codes(path) == [
+        ("unused-input", "input 'count' is declared but never used", 4, False),
+        ("type-mismatch", "the default of 'count' is 0, outside its domain", 4, False),
+        ("unused-input", "input 'flag' is declared but never used", 5, False),
+        ("type-mismatch", "'flag' needs true or false", 5, False),
+    ]
+
+
+def test_an_input_left_out_takes_its_default(tmp_path: Path) -> None:
+    text = DEFAULTS.replace('  input count: integer 1 <= _ <= 9 "count" default 0\n', "")
+    path = write(tmp_path, text.replace('  input flag: bool "flag" default 1\n', ""))
+    assert codes(path) == []
+    loaded = load(path)
+    assert loaded.plan is not None
+    assert [(i.name, i.required, i.default) for i in loaded.plan.inputs] == [
+        ("first", False, True),
+        ("rate", False, Decimal("0.9")),
+    ]
+    passed = run(path, {"scores": {"1": 5}})
+    assert (passed.eligible, passed.gates[0].why) == (True, "all 1 condition(s) hold")
+    failed = run(path, {"inputs": {"rate": "70%"}, "scores": {"1": 5}})
+    assert failed.gates[0].why == "not met: first and rate >= 80% (first is true, rate is 70%)"

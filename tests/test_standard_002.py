@@ -181,7 +181,8 @@ def test_levels_of_table_d1(plan: Plan) -> None:
 
 
 def test_the_overlap_at_60_is_acknowledged() -> None:
-    _, diagnostics = compile_path(SCHEME)
+    _, found = compile_path(SCHEME)
+    diagnostics = [d for d in found if d.code != "reading"]  # readings: tests/test_readings.py
     assert [(d.code, d.severity, d.message, d.hints) for d in diagnostics] == [
         (
             "level-overlap",
@@ -197,12 +198,19 @@ def test_the_overlap_at_60_is_acknowledged() -> None:
     assert "60 is 合格" in reason
 
 
+READING_60 = (
+    "reading of levels: 表D.1写合格“≥60分”、改进“≤60分”，恰好60分两档都成立；"
+    "本方案读作合格（取成立的最高等级）"
+)
+
+
 def test_check_json_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run_cli(capsys, "check", str(SCHEME), "--format", "json")
     report = json.loads(out)
     assert (code, report["errors"], report["warnings"]) == (0, 0, 0)
     assert [(d["code"], d["message"], d["acknowledged"]) for d in report["diagnostics"]] == [
-        ("level-overlap", OVERLAP_MESSAGE, True)
+        ("level-overlap", OVERLAP_MESSAGE, True),
+        ("reading", READING_60, False),
     ]
 
 

@@ -22,6 +22,7 @@ ARTICLE_11 = {
     "telecom_license": True,
     "regulator_criticism_3y": False,
     "trained_staff_count": 2,
+    "reapplying_within_half_year": False,
 }
 
 
@@ -29,7 +30,7 @@ ARTICLE_11 = {
 def plan() -> Plan:
     plan, diagnostics = compile_path(SCHEME)
     assert plan is not None, diagnostics
-    assert diagnostics == []
+    assert [d.code for d in diagnostics] == ["reading"]  # its own: the look-back of （四）（五）
     return plan
 
 
@@ -53,7 +54,7 @@ def test_reuses_every_item_and_level_of_249(plan: Plan, plan249: Plan) -> None:
 
 
 def test_article_11_gate_and_its_inputs(plan: Plan) -> None:
-    assert [g.id for g in plan.gates] == ["4.3", "article_11"]
+    assert [g.id for g in plan.gates] == ["4.3", "article_11", "article_14_14"]
     gate = plan.gates[1]
     assert gate.label == "第十一条 申请条件"
     assert [r.text[:3] for r in gate.requires] == [
@@ -67,14 +68,18 @@ def test_article_11_gate_and_its_inputs(plan: Plan) -> None:
     types = {i.name: (i.type, i.clause) for i in plan.inputs}
     assert types["business_registered"] == ("bool", "第十一条（一）")
     assert types["telecom_license"] == ("bool", "第十一条（二）")
-    assert types["regulator_criticism_3y"] == ("bool", "第十一条（五）")
+    assert types["regulator_criticism_3y"] == ("bool", "第十一条（五）、第十四条（四）")
     assert types["trained_staff_count"] == ("integer", "第十一条（六）")
 
 
 def test_an_eligible_centre_gets_its_249_level(plan: Plan) -> None:
     result = run(plan, eligible_centre(plan))
     assert (result.eligible, result.total, result.level) == (True, Decimal(1000), "five_star")
-    assert [(g.id, g.passed) for g in result.gates] == [("4.3", True), ("article_11", True)]
+    assert [(g.id, g.passed) for g in result.gates] == [
+        ("4.3", True),
+        ("article_11", True),
+        ("article_14_14", True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -90,8 +95,8 @@ def test_an_eligible_centre_gets_its_249_level(plan: Plan) -> None:
         ),
         (
             {"regulator_criticism_3y": True},
-            "（五）在近三年内其服务现场及所隶属的企业没有被电信管理机构通报批评 "
-            "(regulator_criticism_3y is true)",
+            "（五）在近三年内其服务现场及所隶属的企业没有被电信管理机构通报批评"
+            "（第十四条（四）：近三年内（不含当年）） (regulator_criticism_3y is true)",
         ),
         (
             {"trained_staff_count": 1},
@@ -116,6 +121,27 @@ def test_failing_one_condition_means_no_level(
     assert gates["article_11"].why == f"not met: {failed}"
 
 
+def test_reapplying_within_half_year_is_refused(plan: Plan) -> None:
+    """第十四条（十四）1: a certified centre may apply again only half a year after."""
+    result = run(plan, eligible_centre(plan, reapplying_within_half_year=True))
+    assert (result.eligible, result.total, result.level) == (False, Decimal(1000), None)
+    gates = {g.id: g for g in result.gates}
+    assert gates["article_11"].passed
+    assert gates["article_14_14"].why == (
+        "not met: 获证单位可重新进行申请，但必须距上次获证间隔半年以上 "
+        "(reapplying_within_half_year is true)"
+    )
+
+
+def test_the_document_its_date_and_look_back(plan: Plan) -> None:
+    """第二十五条: 本办法自 2020 年 5 月 17 日起施行; 第十四条（四）: 近三年内（不含当年）."""
+    assert plan.version == "2020-05-17"
+    assert plan.source == "中国通信企业协会《信息通信业服务现场质量推进办法》"
+    criticism = plan.input("regulator_criticism_3y")
+    assert criticism.label == "近三年内（不含当年）服务现场或所隶属的企业被电信管理机构通报批评"
+    assert all("近三年内（不含当年）" in r.text for r in plan.gates[1].requires[3:5])
+
+
 def test_two_trained_staff_is_enough(plan: Plan) -> None:
     assert run(plan, eligible_centre(plan, trained_staff_count=2)).eligible
     assert not run(plan, eligible_centre(plan, trained_staff_count=0)).eligible
@@ -133,9 +159,10 @@ def test_article_11_inputs_are_required(plan: Plan) -> None:
 
 
 EXPECTED = {
-    "eligible": (True, "four_star", {"4.3": True, "article_11": True}),
-    "one-trained-staff": (False, None, {"4.3": True, "article_11": False}),
-    "criticised": (False, None, {"4.3": False, "article_11": False}),
+    "eligible": (True, "four_star", {"4.3": True, "article_11": True, "article_14_14": True}),
+    "one-trained-staff": (False, None, {"4.3": True, "article_11": False, "article_14_14": True}),
+    "criticised": (False, None, {"4.3": False, "article_11": False, "article_14_14": True}),
+    "reapplied-too-soon": (False, None, {"4.3": True, "article_11": True, "article_14_14": False}),
 }
 
 
@@ -153,3 +180,13 @@ def test_example_assessments(name: str, capsys: pytest.CaptureFixture[str]) -> N
         assert doc["next_level"] == {"level": "five_star", "needs": Decimal("61.85")}
     else:
         assert doc["next_level"] is None
+
+
+def test_data_with_the_briefs_inputs_only_is_a_first_application(plan: Plan) -> None:
+    """第十四条（十四）1 applies to a centre applying again; data that does not say so is a
+    first application (`default false`), so the brief's four inputs are enough."""
+    data = eligible_centre(plan)
+    del data["inputs"]["reapplying_within_half_year"]
+    result = run(plan, data)
+    assert (result.eligible, result.level) == (True, "five_star")
+    assert next(i for i in plan.inputs if i.name == "reapplying_within_half_year").required is False

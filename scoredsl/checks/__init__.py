@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from scoredsl import nodes as n
 from scoredsl.checks.bands import check_band_coverage, check_band_monotone, check_band_overlap
+from scoredsl.checks.bounds import check_input_bounds
+from scoredsl.checks.compound_levels import check_compound_levels
 from scoredsl.checks.levels import check_levels
 from scoredsl.checks.names import (
     check_cycles,
@@ -23,6 +25,7 @@ from scoredsl.checks.points import (
     check_points_sum,
     check_total_sum,
 )
+from scoredsl.checks.readings import check_readings
 from scoredsl.checks.types import check_types
 from scoredsl.checks.weights import check_weights_sum
 from scoredsl.diagnostics import Diagnostic, warning
@@ -35,6 +38,7 @@ CHECKS: tuple[Check, ...] = (
     check_unknown_names,
     check_cycles,
     check_types,
+    check_input_bounds,
     check_item_shape,
     check_points_sum,
     check_total_sum,
@@ -43,8 +47,10 @@ CHECKS: tuple[Check, ...] = (
     check_band_overlap,
     check_band_monotone,
     check_levels,
+    check_compound_levels,
     check_weights_sum,
     check_unused_inputs,
+    check_readings,
 )
 
 

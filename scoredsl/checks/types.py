@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 from scoredsl import nodes as n
 from scoredsl.diagnostics import Diagnostic, error
-from scoredsl.semantics import NUMERIC_TYPES, Scope, band_literals, is_percent
+from scoredsl.semantics import (
+    NUMERIC_TYPES,
+    STEP_FUNCTIONS,
+    Scope,
+    band_literals,
+    is_percent,
+    literal_value,
+)
 
 BOOL, NUMBER, PERCENT = "bool", "number", "percent"
 UNKNOWN = "unknown"  # an undefined name: unknown-name reports it, nothing else should
@@ -76,6 +83,21 @@ def _check_expr(expr: n.Expr, need: str, scope: Scope, anchor: str) -> Iterator[
         yield from _check_expr(operand, operand_need, scope, anchor)
     if isinstance(expr, n.Compare):
         yield from _check_percent_comparison(expr, scope, anchor)
+    if isinstance(expr, n.Call) and expr.func in STEP_FUNCTIONS and len(expr.args) == 2:
+        yield from _check_step(expr, expr.args[1], anchor)
+
+
+def _check_step(call: n.Call, step: n.Expr, anchor: str) -> Iterator[Diagnostic]:
+    """The step of round_to / ceil_to / floor_to: a number above 0, written as a number."""
+    if isinstance(step, n.Number) and step.value > 0:
+        return
+    yield error(
+        "type-mismatch",
+        f"the step of {call.func}() must be a number above 0, not {step.span.text}",
+        step.span,
+        f"for half days: {call.func}(x, 0.5)",
+        anchor=anchor,
+    )
 
 
 def _input_type(expr: n.Expr, scope: Scope) -> str | None:
@@ -139,7 +161,31 @@ def check_types(scope: Scope) -> Iterator[Diagnostic]:
                 )
             else:
                 yield from _check_literals(inp, band_literals(inp.domain), f"input:{inp.name}")
+        if inp.default is not None:
+            yield from _check_default(inp, scope)
     yield from _check_examples(scope)
+
+
+def _check_default(inp: n.Input, scope: Scope) -> Iterator[Diagnostic]:
+    """A default is a value of the input's type, inside its domain."""
+    default, anchor = inp.default, f"input:{inp.name}"
+    assert default is not None
+    if (inp.type == BOOL) != isinstance(default, n.Bool):
+        want = "true or false" if inp.type == BOOL else f"a {inp.type} value"
+        yield error("type-mismatch", f"'{inp.name}' needs {want}", default.span, anchor=anchor)
+        return
+    if isinstance(default, n.Bool):
+        return
+    found = list(_check_literals(inp, (default,), anchor))
+    yield from found
+    x = literal_value(default)
+    if not found and not scope.domain(inp).contains(x):
+        yield error(
+            "type-mismatch",
+            f"the default of '{inp.name}' is {default.span.text}, outside its domain",
+            default.span,
+            anchor=anchor,
+        )
 
 
 def _check_bands(

@@ -229,6 +229,8 @@ def input_hover(inp: n.Input) -> str:
     if inp.clause:
         lines.append(f"- clause: {inp.clause}")
     domain = fmt.condition(inp.domain) if inp.domain else _default_domain(inp.type)
+    if inp.bound is not None:
+        domain = fmt.bounded_domain(inp.domain, inp.bound)
     lines.append(f"- domain: `{domain}`")
     return "\n".join(lines)
 

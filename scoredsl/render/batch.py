@@ -16,8 +16,7 @@ import itertools
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from scoredsl import exactjson
 from scoredsl.batch import ReadError
@@ -26,6 +25,9 @@ from scoredsl.evaluate import EvaluationError, evaluate
 from scoredsl.exactjson import number
 from scoredsl.output import neutralise_cell
 from scoredsl.plan import Plan
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 CSV_COLUMNS = ("id", "eligible", "total", "level", "level_label", "error")
 
@@ -154,6 +156,8 @@ def _parallel(
     If the consumer stops (Ctrl-C, an error writing) the queued chunks are cancelled and the
     pool is not waited for: a worker only finishes the chunk it holds.
     """
+    from concurrent.futures import ProcessPoolExecutor  # only a parallel batch needs it
+
     pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,))
     pending: deque[Future[tuple[str, int, int]]] = deque()
     try:

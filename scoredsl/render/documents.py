@@ -8,16 +8,18 @@ never re-compute a score.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
 from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
 from scoredsl.why import status_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 WORDS = {
     "zh": {
@@ -40,6 +42,7 @@ WORDS = {
         "meaning": "含义", "optional": "可选", "percent": "百分比", "bool": "是/否",
         "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
         "decisive": "评定依据",
+        "readings": "本方案的解读", "where": "位置", "reading": "解读",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -62,6 +65,7 @@ WORDS = {
         "domain": "Range", "meaning": "Meaning", "optional": "optional", "percent": "percent",
         "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
         "chart_of": "Score by {}", "decisive": "Decisive values",
+        "readings": "Readings", "where": "Where", "reading": "Reading",
     },
 }  # fmt: skip
 
@@ -81,7 +85,10 @@ def markdown_cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # loaded only by the commands that print documents
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("scoredsl.render", "templates"),
         # Templates are named like report.html.j2: escape by the inner extension.
@@ -96,9 +103,6 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = percent
     env.filters["md"] = markdown_cell
     return env
-
-
-_ENV = _environment()
 
 
 class _Labels:
@@ -144,6 +148,7 @@ def _labelled(plan: Plan, label: _Labels) -> Any:
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
     tops = plan.top_items
+    plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
         "w": _words(plan, lang),
@@ -160,6 +165,7 @@ def _context(plan: Plan, lang: str) -> dict[str, Any]:
         "clause": lambda item: f"{item.id} " if _CLAUSE.match(item.id) else "",
         "categories": any(i.category for i in tops),
         "weight_tables": _weight_tables(plan, label),
+        "show_value": lambda name, x: plan_values[name].show(x),
     }
 
 
@@ -190,7 +196,7 @@ def _weight_tables(plan: Plan, label: _Labels) -> list[dict[str, Any]]:
 
 
 def scheme_document(plan: Plan, fmt: str, lang: str = "zh") -> str:
-    return _ENV.get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
+    return _environment().get_template(f"scheme.{fmt}.j2").render(**_context(plan, lang))
 
 
 def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None = None) -> str:
@@ -207,7 +213,7 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "bars": _bars(result, plan.top_items, ctx["L"]),
         "decisive": _decisive(result, ctx["L"]),
     }
-    return _ENV.get_template(f"report.{fmt}.j2").render(**ctx)
+    return _environment().get_template(f"report.{fmt}.j2").render(**ctx)
 
 
 def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:

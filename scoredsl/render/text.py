@@ -35,8 +35,9 @@ def result_text(result: Result, lang: str = "en") -> str:
         more = t("more", needs=number(needs)) if needs is not None else ""
         lines.append(t("next", level=name, label=label, more=more))
     labels = {v.name: v.label for v in p.values}
+    shows = {v.name: v.show for v in p.values}
     for name, value in result.values.items():
-        shown = t("null") if value is None else number(value)
+        shown = t("null") if value is None else shows[name](value)
         lines.append(t("value", name=name if lang == "en" else labels[name] or name, value=shown))
     lines.append("")
     depth = {i.id: i.depth for i in p.items}

@@ -969,6 +969,8 @@ def _call(c: _Compiler, e: p.Call) -> _V:
         bound = None if None in bounds else max(b for b in bounds if b is not None)
         return _V(_case([(any_null, exp.Null())], best), max(x.layer for x in cols), bound)
     x = args[0]
+    if e.func in (Func.ROUND_TO, Func.CEIL_TO, Func.FLOOR_TO):
+        return _to_step(c, e.func, x, args[1])
     if e.func is Func.ABS:
         return _V(exp.Abs(this=_paren(x.sql)), layer, x.bound)
     col = c.bind(x.sql, x.layer, bound=x.bound)
@@ -993,6 +995,26 @@ def _call(c: _Compiler, e: p.Call) -> _V:
             None if x.bound is None else x.bound + unit,
         )
     raise UnsupportedPlan(f"the SQL compiler does not know the function {e.func!r}")
+
+
+def _to_step(c: _Compiler, func: Func, x: _V, step: _V) -> _V:
+    """`x` to a multiple of `step` (> 0; otherwise the row goes to Python): up, down, or to
+    the nearest with halves up, as `evaluate.to_step`."""
+    positive = exp.GT(this=_paren(step.sql.copy()), expression=_lit(0))
+    c.problem(exp.Not(this=_paren(exp.func("COALESCE", positive.copy(), exp.true()))),
+              f"{func.value}() needs a step above 0")  # fmt: skip
+    den = c.bind(_case([(positive, _paren(step.sql.copy()))]), step.layer)
+    if func is Func.ROUND_TO:  # floor((2x + step) / 2 step)
+        twice = exp.Mul(this=_lit(2), expression=_paren(x.sql))
+        num = c.bind(exp.Add(this=twice, expression=den.sql.copy()), max(x.layer, den.layer))
+        wide = exp.Mul(this=_lit(2), expression=den.sql.copy())
+        q = c.rounded_div(num.sql, wide, "floor")
+    else:
+        num = c.bind(x.sql, x.layer, bound=x.bound)
+        q = c.rounded_div(num.sql, den.sql.copy(), "ceil" if func is Func.CEIL_TO else "floor")
+    layer = max(num.layer, den.layer)
+    product = exp.Mul(this=_paren(q), expression=den.sql.copy())
+    return _V(product, layer, None)
 
 
 def _weighted(c: _Compiler, e: p.Weighted) -> _V:

@@ -14,7 +14,7 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -413,17 +413,30 @@ def _eval_batch(
     if fmt == "parquet":
         print("scoredsl: a workbook batch is written as csv or jsonl", file=sys.stderr)
         return USAGE
-    try:
+
+    def run() -> tuple[int, int]:
         with contextlib.ExitStack() as stack:
             out = sys.stdout
             if args.output:
                 out = stack.enter_context(
                     atomic_output(args.output, [args.scheme, args.data], newline="")
                 )
-            if rows is None:
+            source = rows
+            if source is None:
                 handle = stack.enter_context(data.open("rb"))  # decoded line by line
-                rows = read_batch(data, handle, plan)
-            total, failed = write_batch(plan, rows, out, fmt, args.jobs, progress)
+                source = read_batch(data, handle, plan)
+            return write_batch(plan, source, out, fmt, args.jobs, progress)
+
+    return _batch_outcome(run, args, done)
+
+
+def _batch_outcome(
+    run: Callable[[], tuple[int, int]], args: argparse.Namespace, done: list[int]
+) -> int:
+    """Run a batch; say how it went (or that it was interrupted, or that the file as a
+    whole cannot be read) and give the exit code."""
+    try:
+        total, failed = run()
     except ReadError as exc:  # the file as a whole (no header, two columns for one value)
         print(f"error[data]: {exc}", file=sys.stderr)
         return INPUT_ERROR
@@ -445,8 +458,9 @@ def _eval_batch_file(
     done: list[int],
 ) -> int:
     """A .csv, .jsonl or .parquet batch through the engine asked for (DuckDB by default)."""
-    out: IO[bytes]
-    try:
+
+    def run() -> tuple[int, int]:
+        out: IO[bytes]
         with contextlib.ExitStack() as stack:
             if args.output:
                 target = stack.enter_context(atomic_path(args.output, [args.scheme, args.data]))
@@ -455,25 +469,17 @@ def _eval_batch_file(
                 sys.stdout.flush()
                 out = sys.stdout.buffer
             if args.engine == "spark":
-                total, failed = spark.run_spark(plan, data, out, fmt, args.spark_master)
+                counts = spark.run_spark(plan, data, out, fmt, args.spark_master)
             else:
-                total, failed = columnar.run_batch(
-                    plan, data, out, fmt, args.engine, args.jobs, progress
-                )
+                counts = columnar.run_batch(plan, data, out, fmt, args.engine, args.jobs, progress)
             out.flush()
+            return counts
+
+    try:
+        return _batch_outcome(run, args, done)
     except spark.EngineUnavailable as exc:
         print(f"scoredsl: {exc}", file=sys.stderr)
         return USAGE
-    except ReadError as exc:  # the file as a whole (no header, two columns for one value)
-        print(f"error[data]: {exc}", file=sys.stderr)
-        return INPUT_ERROR
-    except KeyboardInterrupt:
-        where = f"; nothing written to {args.output}" if args.output else ""
-        print(f"scoredsl: interrupted after {done[0]} rows{where}", file=sys.stderr)
-        return INTERRUPTED
-    if not args.quiet:
-        print(f"evaluated {total} rows: {total - failed} ok, {failed} failed", file=sys.stderr)
-    return INPUT_ERROR if failed else OK
 
 
 def cmd_sql(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from scoredsl.plan import (
     CmpOp,
     Expr,
     Func,
+    Input,
     InputType,
     Item,
     ItemKind,
@@ -178,6 +179,25 @@ def _paren(e: exp.Expr) -> exp.Expr:
 
 def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=_paren(e), expression=exp.Null())
+
+
+_COMPARISONS: dict[CmpOp, Callable[[exp.Expr, exp.Expr], exp.Expr]] = {
+    CmpOp.LT: lambda a, b: exp.LT(this=a, expression=b),
+    CmpOp.LE: lambda a, b: exp.LTE(this=a, expression=b),
+    CmpOp.GT: lambda a, b: exp.GT(this=a, expression=b),
+    CmpOp.GE: lambda a, b: exp.GTE(this=a, expression=b),
+    CmpOp.EQ: lambda a, b: exp.EQ(this=a, expression=b),
+    CmpOp.NE: lambda a, b: exp.NEQ(this=a, expression=b),
+}
+
+
+def _default(inp: Input) -> exp.Expr:
+    """An input's declared default as SQL (a count of 10^-12 units), or NULL."""
+    if inp.default is None:
+        return exp.Null()
+    if isinstance(inp.default, bool):
+        return exp.true() if inp.default else exp.false()
+    return _lit(_units(inp.default))
 
 
 def _units(x: Decimal) -> int:
@@ -496,7 +516,7 @@ class _Compiler:
             if cell is None:
                 if inp.required:
                     self.problem(exp.true(), f"{what} is missing")
-                self.inputs[inp.name] = _V(exp.Null(), 0, 0, inp.type is InputType.BOOL)
+                self.inputs[inp.name] = _V(_default(inp), 0, 0, inp.type is InputType.BOOL)
                 continue
             c = cell.sql
             is_null = _is_null(c.copy())
@@ -513,7 +533,9 @@ class _Compiler:
                     ),
                     f"{what} is not a plain true or false",
                 )
-                truth = exp.In(this=lower, expressions=[_s(w) for w in TRUE_WORDS])
+                truth: exp.Expr = exp.In(this=lower, expressions=[_s(w) for w in TRUE_WORDS])
+                if inp.default is not None:  # a cell left empty takes the declared default
+                    truth = exp.func("COALESCE", truth, _default(inp))
                 self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
                 continue
             if inp.type is InputType.PERCENT:
@@ -543,8 +565,11 @@ class _Compiler:
                     f"{what} is not a plain number",
                 )
                 value = _case([(ok, self.parse_units(c.copy(), PLACES, False))])
+            parsed: exp.Expr = value
+            if inp.default is not None:  # a cell left empty takes the declared default
+                parsed = exp.func("COALESCE", value, _default(inp))
             bound = 10 ** (INT_DIGITS + PLACES)
-            v = self.bind(value, cell.layer, "i", bound=bound)
+            v = self.bind(parsed, cell.layer, "i", bound=bound)
             checks: list[exp.Expr] = []
             if inp.type is InputType.PERCENT:
                 checks.append(exp.LTE(this=v.sql.copy(), expression=_lit(SCALE)))
@@ -567,6 +592,18 @@ class _Compiler:
                     f"{what} is out of its range",
                 )
             self.inputs[inp.name] = v
+        self.compile_bounds()
+
+    def compile_bounds(self) -> None:
+        """An input bounded by another (``p1_method_compliant <= p1_items``): a row that
+        breaks it goes to the Python reader, which names both inputs."""
+        for inp in self.plan.inputs:
+            if inp.bound is None:
+                continue
+            x, limit = self.inputs[inp.name].sql, self.inputs[inp.bound.input].sql
+            test = _COMPARISONS[inp.bound.op](x.copy(), limit.copy())
+            broken = exp.func("COALESCE", exp.Not(this=_paren(test)), exp.false())
+            self.problem(broken, f"input {inp.name!r} is above its bound {inp.bound.input!r}")
 
     def interval_test(
         self,

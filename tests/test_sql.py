@@ -369,3 +369,38 @@ def test_spark_gives_the_python_bytes(construct_plan: Plan, tmp_path: Path) -> N
     assert run_engine(scheme, data, tmp_path / "spark.csv", "spark") == run_engine(
         scheme, data, tmp_path / "python.csv", "python"
     )
+
+
+def test_a_count_above_its_bound_goes_to_python_on_both_engines(tmp_path: Path) -> None:
+    """CC-CMM: a part's compliant count can never exceed its items (11 of 10 is refused)."""
+    scheme = ROOT / "standards" / "cc-cmm-star-rating.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    raw = read_single(ROOT / "standards" / "examples" / "cc-cmm-star-rating-four-star.yaml")
+    broken = {**raw, "id": "broken", "inputs": {**raw["inputs"], "p1_method_compliant": 11,
+                                               "p1_items": 10}}  # fmt: skip
+    header, rows = batch_rows(plan, [raw, broken])
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    out = assert_same_output(scheme, data, tmp_path).decode("utf-8")
+    assert flags(plan, data) == [False, True]
+    assert "p1_method_compliant" in out.splitlines()[2]
+
+
+def test_an_input_left_out_takes_its_default_in_sql(tmp_path: Path) -> None:
+    """cace-promotion's 第十四条（十四）1 input: absent (no column, or an empty cell) is false."""
+    scheme = ROOT / "standards" / "cace-promotion.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    raw = read_single(ROOT / "standards" / "examples" / "cace-promotion-eligible.yaml")
+    del raw["inputs"]["reapplying_within_half_year"]
+    header, rows = batch_rows(plan, [raw])
+    data = write_csv(tmp_path / "batch.csv", header, rows)  # an empty cell
+    assert assert_same_output(scheme, data, tmp_path)
+    assert flags(plan, data) == [False]
+    column = header.index("reapplying_within_half_year")
+    narrow = [h for k, h in enumerate(header) if k != column]
+    data = write_csv(
+        tmp_path / "narrow.csv", narrow, [[c for k, c in enumerate(rows[0]) if k != column]]
+    )
+    assert assert_same_output(scheme, data, tmp_path)
+    assert flags(plan, data) == [False]

@@ -29,6 +29,7 @@ from scoredsl.limits import (
     DATA_FILE_BYTES,
     DATA_NESTING,
     JSON_LINE_BYTES,
+    Refused,
 )
 from scoredsl.plan import Plan
 
@@ -40,24 +41,13 @@ class ReadError(Exception):
     """The data file cannot be read (syntax, encoding, shape); the message says where."""
 
 
-class _Refused(Exception):
-    """A reader's refusal inside a document; `line` is 1-based, 0 when unknown."""
-
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
-        super().__init__(message)
-        self.line, self.column = line, column
-
-
 # ---- YAML ------------------------------------------------------------------------------------
 
 
 def _yaml(text: str) -> Any:
     from scoredsl import yamldata  # PyYAML loads only when a YAML file is read
 
-    try:
-        return yamldata.load(text)
-    except yamldata.Refused as exc:
-        raise _Refused(str(exc), exc.line, exc.column) from None
+    return yamldata.load(text)
 
 
 # ---- JSON ------------------------------------------------------------------------------------
@@ -78,7 +68,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _constant(name: str) -> Any:
-    raise _Refused(f"{name} is not a number; write a number, or null for no value")
+    raise Refused(f"{name} is not a number; write a number, or null for no value")
 
 
 _JSON_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
@@ -93,7 +83,7 @@ def _constant_line(text: str) -> int:
 
 
 def _json(text: str) -> Any:
-    """JSON with exact numbers; duplicate keys and NaN/Infinity refused (`_Refused`)."""
+    """JSON with exact numbers; duplicate keys and NaN/Infinity refused (`Refused`)."""
     try:
         value = json.loads(
             text,
@@ -104,19 +94,19 @@ def _json(text: str) -> Any:
         )
     except _DuplicateKey as exc:
         raise _duplicate_in(text, exc.key) from None
-    except _Refused as exc:
-        raise _Refused(str(exc), _constant_line(text)) from None
+    except Refused as exc:
+        raise Refused(str(exc), _constant_line(text)) from None
     except RecursionError:
-        raise _Refused(f"nested more than {DATA_NESTING} levels deep") from None
+        raise Refused(f"nested more than {DATA_NESTING} levels deep") from None
     if _depth(value) > DATA_NESTING:
-        raise _Refused(f"nested more than {DATA_NESTING} levels deep")
+        raise Refused(f"nested more than {DATA_NESTING} levels deep")
     return value
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
 
 
-def _duplicate_in(text: str, key: str) -> _Refused:
+def _duplicate_in(text: str, key: str) -> Refused:
     """The two places of the first duplicate key, found by walking the (valid) JSON text."""
     objects: list[dict[str, int] | None] = []  # per open bracket: key -> line; None: a list
     previous: tuple[str, int] | None = None  # the last string, while a ':' may follow
@@ -126,7 +116,7 @@ def _duplicate_in(text: str, key: str) -> _Refused:
         if token == ":" and previous is not None and keys is not None:
             name, line = previous
             if name in keys:
-                return _Refused(
+                return Refused(
                     f"duplicate key '{name}' (first at line {keys[name]}, again at line {line})",
                     line,
                 )
@@ -138,7 +128,7 @@ def _duplicate_in(text: str, key: str) -> _Refused:
             objects.pop()
         elif token.startswith('"'):
             previous = (json.loads(token), text.count("\n", 0, match.start()) + 1)
-    return _Refused(f"duplicate key '{key}'")  # pragma: no cover - the walk finds it
+    return Refused(f"duplicate key '{key}'")  # pragma: no cover - the walk finds it
 
 
 def _depth(value: Any) -> int:
@@ -175,7 +165,7 @@ def read_single(path: Path) -> Any:
         if path.suffix.lower() == ".json":
             return _json(text)
         return _yaml(text)
-    except _Refused as exc:
+    except Refused as exc:
         where = f"{path}:{exc.line}" if exc.line else f"{path}"
         where += f":{exc.column}" if exc.line and exc.column else ""
         raise ReadError(f"{where}: {exc}") from None
@@ -268,7 +258,7 @@ def _jsonl(path: Path, handle: IO[bytes] | IO[str]) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             yield str(number), ReadError(f"{path}:{number}:{exc.colno}: invalid JSON: {exc.msg}")
             continue
-        except _Refused as exc:
+        except Refused as exc:
             yield str(number), ReadError(f"{path}:{number}: {_on_this_line(str(exc))}")
             continue
         ident = raw.get("id") if isinstance(raw, dict) else None

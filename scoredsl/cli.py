@@ -349,11 +349,16 @@ def _eval_workbook(plan: Plan, data: Path, args: argparse.Namespace) -> int:
         print(f"error[data]: {exc}", file=sys.stderr)
         return INPUT_ERROR
     except DataError as exc:
-        for problem in exc.problems:
-            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
-        return INPUT_ERROR
+        return _data_problems(exc, args.data)
     return _eval_single(plan, raw, args)
+
+
+def _data_problems(exc: DataError, data: str) -> int:
+    """Every problem of one assessment, each on its line, then their count."""
+    for problem in exc.problems:
+        print(f"error[data]: {data}: {problem}", file=sys.stderr)
+    print(f"{len(exc.problems)} error(s) in {data}", file=sys.stderr)
+    return INPUT_ERROR
 
 
 def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
@@ -363,10 +368,7 @@ def _eval_single(plan: Plan, raw: Any, args: argparse.Namespace) -> int:
         print(f"error[data]: {exc}", file=sys.stderr)
         return INPUT_ERROR
     except DataError as exc:
-        for problem in exc.problems:
-            print(f"error[data]: {args.data}: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} error(s) in {args.data}", file=sys.stderr)
-        return INPUT_ERROR
+        return _data_problems(exc, args.data)
     except EvaluationError as exc:
         print(f"error[eval]: {args.data}: {exc}", file=sys.stderr)
         return INPUT_ERROR

@@ -29,3 +29,12 @@ DATA_FILE_BYTES = 64 * 1024 * 1024  # one YAML or JSON assessment file (64 MiB)
 
 # ---- extends ------------------------------------------------------------------------------
 EXTENDS_DEPTH = 32  # schemes in one extends chain
+
+
+class Refused(Exception):
+    """A reader refuses a document (a limit above is passed, or it cannot be read);
+    `line` and `column` are 1-based, 0 when unknown."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column

@@ -15,15 +15,7 @@ from typing import Any
 
 import yaml
 
-from scoredsl.limits import DATA_NESTING, YAML_ALIASES, YAML_NODES
-
-
-class Refused(Exception):
-    """The document is refused; `line` and `column` are 1-based, 0 when unknown."""
-
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
-        super().__init__(message)
-        self.line, self.column = line, column
+from scoredsl.limits import DATA_NESTING, YAML_ALIASES, YAML_NODES, Refused
 
 
 def load(text: str) -> Any:

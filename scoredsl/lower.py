@@ -88,6 +88,10 @@ class _Lowerer:
                 return p.TotalRef()
             case n.ItemRef(item_id):
                 return p.ItemRef(item_id)
+            case n.GateRef(gate_id):
+                return p.GateRef(gate_id)
+            case n.Binary("else", left, right):
+                return p.OnZero(self.expr(left), self.expr(right))
             case n.Not(operand):
                 return p.Not(self.expr(operand))
             case n.Neg(operand):
@@ -119,6 +123,7 @@ def required_inputs(scheme: n.Scheme, scope: Scope) -> set[str]:
         roots.extend(v.condition for v in item.vetoes)
     roots.extend(r.condition for g in scheme.gates for r in g.requires)
     roots.extend(lv.condition for lv in scheme.levels)
+    roots.extend(o.condition for o in scheme.outcomes if o.condition is not None)
     seen: set[str] = set()
     while roots:
         for sub in walk_expr(roots.pop()):
@@ -187,7 +192,15 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         tiers=next((t.names for t in reversed(scheme.body) if isinstance(t, n.Tiers)), ()),
         acknowledged=tuple(acknowledged),
         readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
+        outcomes=tuple(_outcome(low, o) for o in scheme.outcomes),
     )
+
+
+def _outcome(low: _Lowerer, o: n.Outcome) -> p.Outcome:
+    if o.condition is None:
+        return p.Outcome(o.name, o.label, o.en, o.clause, None, "else")
+    condition = low.expr(o.condition)
+    return p.Outcome(o.name, o.label, o.en, o.clause, condition, expr_text(o.condition))
 
 
 def _default(inp: n.Input) -> Decimal | bool | None:

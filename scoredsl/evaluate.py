@@ -297,7 +297,13 @@ class Program:
         self.levels = [self.expr(lv.condition) for lv in plan.levels]
         self.gate_index = {g.id: k for k, g in enumerate(plan.gates)}
         self.outcomes = [
-            None if o.condition is None else (self.expr(o.condition), p.input_names(o.condition))
+            None
+            if o.condition is None
+            else (
+                self.expr(o.condition),
+                p.input_names(o.condition),
+                [x.id for x in p.walk(o.condition) if isinstance(x, p.GateRef)],
+            )
             for o in plan.outcomes
         ]
 
@@ -577,9 +583,11 @@ class Program:
         for k, (outcome, test) in enumerate(zip(self.plan.outcomes, self.outcomes, strict=True)):
             if test is None:
                 return outcome.id, OutcomeWhy(k, ())
-            condition, names = test
+            condition, names, gates = test
             if condition(row):
-                return outcome.id, OutcomeWhy(k, self.facts(row, names))
+                passed = dict(zip((g.id for g in self.plan.gates), row.gates or (), strict=True))
+                failed = tuple(dict.fromkeys(g for g in gates if not passed[g]))
+                return outcome.id, OutcomeWhy(k, self.facts(row, names), failed)
         return None, None
 
     def _gate(self, row: _Row, g: int) -> GateResult:

@@ -94,6 +94,7 @@ class OutcomeWhy:
 
     outcome: int
     facts: tuple[Fact, ...]
+    failed_gates: tuple[str, ...] = ()  # the gates its condition reads that are not met
 
 
 # ---- sentences --------------------------------------------------------------------------
@@ -151,6 +152,9 @@ def outcome_text(why: OutcomeWhy, plan: Plan, lang: str = "en") -> str:
     if outcome.condition is None:
         return say(lang, "outcome.else", count=why.outcome)
     condition = _holds(plan, outcome.text, why.facts, lang)
+    if why.failed_gates:
+        gates = say(lang, "outcome.gates", gates=", ".join(why.failed_gates))
+        condition = say(lang, "outcome.with_gates", condition=condition, gates=gates)
     return say(lang, "outcome.first", condition=condition, count=why.outcome)
 
 

@@ -37,6 +37,8 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "gate.sep": "; ",
         "outcome.first": "{condition}; none of the {count} outcome(s) before it holds",
         "outcome.else": "none of the {count} outcome(s) before it holds",
+        "outcome.gates": "gate(s) not met: {gates}",
+        "outcome.with_gates": "{condition} [{gates}]",
         "true": "true",
         "false": "false",
         # the text report
@@ -80,6 +82,8 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "gate.sep": "；",
         "outcome.first": "{condition}；排在它之前的 {count} 个结论均不成立",
         "outcome.else": "排在它之前的 {count} 个结论均不成立",
+        "outcome.gates": "未满足的条件：{gates}",
+        "outcome.with_gates": "{condition}（{gates}）",
         "true": "是",
         "false": "否",
         "report.gate": "{id} {label}：{mark}：{why}",

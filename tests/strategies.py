@@ -55,6 +55,7 @@ class GenScheme:
     items: tuple[GenItem, ...]
     levels: tuple[Decimal, ...]  # thresholds, ascending: level k is `total >= levels[k]`
     gate: bool
+    outcomes: bool = False  # outcomes over the same thresholds, highest first, then `else`
 
     @property
     def total(self) -> Decimal:
@@ -83,10 +84,29 @@ class GenScheme:
         for k, threshold in enumerate(self.levels):
             out.append(f'    l{k} "等级{k}" when total >= {threshold}')
         out.append("  }")
+        if self.outcomes:
+            out.extend(self.outcome_lines())
         if not any(i.veto for i in self.all_items()):
             out.append('  accept unused-input "flag is only used when an item has a veto"')
         out.append("}")
         return "\n".join(out) + "\n"
+
+    def outcome_lines(self) -> list[str]:
+        out = ["  outcomes {"]
+        if self.gate:
+            out.append('    refused "不予通过" when not gate g')
+        for k in reversed(range(len(self.levels))):
+            out.append(f'    o{k} "结论{k}" clause 6.3.2 when total >= {self.levels[k]}')
+        out.append('    below "未达到" else')
+        out.append("  }")
+        return out
+
+    def expected_outcome(self, total: Decimal, gate_passed: bool) -> str:
+        """The outcome the generated block decides (the first that holds)."""
+        if self.gate and not gate_passed:
+            return "refused"
+        reached = [k for k, t in enumerate(self.levels) if total >= t]
+        return f"o{reached[-1]}" if reached else "below"
 
 
 def _item_lines(item: GenItem, banded: dict[str, int], depth: int) -> list[str]:
@@ -150,7 +170,7 @@ def schemes(draw: st.DrawFn) -> GenScheme:
     total = sum((i.max for i in items), Decimal(0))
     raw = draw(st.sets(st.integers(1, 99), min_size=1, max_size=3))
     levels = sorted({(total * p / 100).quantize(Decimal("0.01")) for p in raw})
-    return GenScheme(items, tuple(levels), draw(st.booleans()))
+    return GenScheme(items, tuple(levels), draw(st.booleans()), draw(st.booleans()))
 
 
 # ---- deliberate breaks -------------------------------------------------------------------

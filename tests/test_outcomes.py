@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from scoredsl.loader import compile_path, load_text
 from scoredsl.plan import OnZero, Plan
 from scoredsl.render.documents import report_document, scheme_document
 from scoredsl.source import Source
+from tests.strategies import GenScheme, assessments, schemes
 from tests.test_sql import _sql_result, assert_same_output, flags, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,6 +373,31 @@ def test_sql_decides_like_python(a: int, b: int, minor: bool, bad: bool) -> None
     assert got["ratio"] == result.values["ratio"]
 
 
+@st.composite
+def with_outcomes(draw: st.DrawFn) -> tuple[GenScheme, dict[str, Any]]:
+    gen = attrs.evolve(draw(schemes()), outcomes=True)
+    return gen, draw(assessments(gen))
+
+
+@settings(max_examples=30, deadline=None)
+@given(with_outcomes())
+def test_generated_outcomes_check_clean_and_decide_the_first_that_holds(
+    case: tuple[GenScheme, dict[str, Any]],
+) -> None:
+    gen, data = case
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gen.score"
+        path.write_text(gen.text(), encoding="utf-8")
+        loaded = load_text(gen.text(), path)
+    assert [d for d in loaded.diagnostics if not d.acknowledged and d.code != "reading"] == []
+    plan = loaded.plan
+    assert plan is not None
+    result = evaluate(plan, read_assessment(plan, data))
+    assert result.outcome == gen.expected_outcome(result.total, data["inputs"].get("ok", True))
+
+
 # ---- CMM-525-0006: 6.1.1 and 6.3.2 ----------------------------------------------------------
 
 
@@ -447,3 +474,20 @@ def test_reports_show_the_outcome(cmm: Plan) -> None:
     assert "| **不予批准认证** (`refused`) | 6.3.2 |" in md
     html = report_document(result, "html", "en", date="2026-01-01")
     assert '<strong id="outcome">certification refused</strong>refused' in html
+
+
+# ---- the language server -------------------------------------------------------------------
+
+
+def test_the_language_server_reads_outcomes_without_failing() -> None:
+    from scoredsl.lsp.symbols import keywords, occurrences, outline
+    from scoredsl.semantics import Scope
+
+    source = Source("t.score", SCHEME)
+    scheme, _ = parse_source(source)
+    assert scheme is not None
+    names = [o.symbol.key for o in occurrences(Scope.of(scheme)) if not o.declaration]
+    # read by an outcome (and, for minor, given by the example)
+    assert (names.count("minor"), names.count("ratio")) == (2, 1)
+    assert [o.name for o in outline(scheme, source)[0].children][-2:] == ["1", "通过"]
+    assert {"outcomes", "outcome", "gate"} <= set(keywords())

@@ -251,6 +251,8 @@ def test_check_json_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
         ("reading", 253, False),  # 10.3.1 = 9.3.4
         ("reading", 263, False),  # 11.2.1 = 9.4.1
         ("reading", 288, False),  # 11.4.2/11.4.3 = 9.4.2
+        ("reading", 378, False),  # 6.1.1 decides acceptance (outcomes)
+        ("reading", 379, False),  # 6.3.2 "不符合认证要求"
     ]
 
 

@@ -588,7 +588,7 @@ def _converter() -> cattrs.Converter:
     omit = override(omit=True)
     private: dict[str, Any] = {a.name: omit for a in attrs.fields(Plan) if not a.init}
     # a plan without outcomes is written (and hashed) as before outcomes existed
-    additive = {"outcomes": override(omit_if_default=True)}
+    additive: dict[str, Any] = {"outcomes": override(omit_if_default=True)}
     c.register_unstructure_hook(
         Plan, make_dict_unstructure_fn(Plan, c, _hash=omit, **private, **additive)
     )

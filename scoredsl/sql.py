@@ -882,10 +882,14 @@ class _Compiler:
         return self.values[name]
 
     def compile_total(self) -> None:
-        parts = [self.items[i.id] for i in self.plan.top_items]
-        total = parts[0] if parts else _V(_lit(0), 0, 0)
-        for x in parts[1:]:
-            total = self.add(total, x, ArithOp.ADD)
+        if self.plan.total_formula is not None:  # `total N = FORMULA`
+            total = self.number(self.plan.total_formula)
+            self.problem(_is_null(total.sql.copy()), "the total cannot be computed")
+        else:
+            parts = [self.items[i.id] for i in self.plan.summed_items]
+            total = parts[0] if parts else _V(_lit(0), 0, 0)
+            for x in parts[1:]:
+                total = self.add(total, x, ArithOp.ADD)
         self.total = self.bind(
             self.declared_round(total).sql, total.layer, "total", bound=total.bound
         )

@@ -43,6 +43,7 @@ WORDS = {
         "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
         "decisive": "评定依据",
         "readings": "本方案的解读", "where": "位置", "reading": "解读",
+        "sheet": "打分表（不计入总分）", "total_is": "总分按公式计算",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -66,6 +67,7 @@ WORDS = {
         "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
         "chart_of": "Score by {}", "decisive": "Decisive values",
         "readings": "Readings", "where": "Where", "reading": "Reading",
+        "sheet": "scoring sheet (not in the total)", "total_is": "The total is a formula",
     },
 }  # fmt: skip
 
@@ -147,7 +149,7 @@ def _labelled(plan: Plan, label: _Labels) -> Any:
 
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
-    tops = plan.top_items
+    tops = plan.summed_items  # what the total adds up (none when it is a formula)
     plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,

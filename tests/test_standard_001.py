@@ -307,8 +307,10 @@ def test_certified(plan: Plan) -> None:
     parts = ("service_quality_score", "customer_satisfaction_score",
              "operation_efficiency_score", "tech_support_score")  # fmt: skip
     assert sum(r.values[p] for p in parts) == r.values["basic_index_score"]
-    assert r.total == r.values["comprehensive_score"] == sum(r.values[p] for p in parts) + (
-        r.values["improvement_index_score"] or 0
+    assert (
+        r.total
+        == r.values["comprehensive_score"]
+        == sum(r.values[p] for p in parts) + (r.values["improvement_index_score"] or 0)
     )
     items = {i.id: i for i in r.items}
     assert [i.id for i in r.items] == [i.id for i in plan.items]  # every item, sheets too

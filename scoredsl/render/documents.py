@@ -210,6 +210,8 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "status": lambda code: status_text(code, lang),
         "date": date or datetime.date.today().isoformat(),
         "share": (lambda s: s / total if total else None),
+        # items in a sheet are not part of the total: no share of it
+        "counted": {i.id for i in plan.items if not _in_sheet(plan, i)},
         "scores": {i.id: i for i in result.items},
         "level_label": {lv.name: ctx["L"](lv.label, lv.en) for lv in plan.levels},
         "bars": _bars(result, plan.top_items, ctx["L"]),
@@ -235,6 +237,12 @@ def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:
         for v in plan.values
         if v.name in used and v.name in result.values
     ]
+
+
+def _in_sheet(plan: Plan, item: Item) -> bool:
+    while item.parent is not None:
+        item = plan.item(item.parent)
+    return item.sheet
 
 
 def _bars(result: Result, tops: tuple[Item, ...], label: _Labels) -> list[dict[str, Any]]:

@@ -581,7 +581,15 @@ def _converter() -> cattrs.Converter:
     )
     omit = override(omit=True)
     private: dict[str, Any] = {a.name: omit for a in attrs.fields(Plan) if not a.init}
-    c.register_unstructure_hook(Plan, make_dict_unstructure_fn(Plan, c, _hash=omit, **private))
+    # Written only when used, so that a plan without them keeps its JSON and its hash.
+    unless_used = override(omit_if_default=True)
+    c.register_unstructure_hook(Item, make_dict_unstructure_fn(Item, c, sheet=unless_used))
+    c.register_unstructure_hook(
+        Plan,
+        make_dict_unstructure_fn(
+            Plan, c, _hash=omit, total_formula=unless_used, total_text=unless_used, **private
+        ),
+    )
     c.register_structure_hook(Plan, make_dict_structure_fn(Plan, c, _hash=omit, **private))
     return c
 

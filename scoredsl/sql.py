@@ -363,6 +363,7 @@ class _Compiler:
         bound = None if a.bound is None or b.bound is None else a.bound + b.bound
         guard = None
         if not self.within(bound):
+            a, b = self.atom(a), self.atom(b)  # read twice: columns, or sums of sums double
             guard = exp.LT(
                 this=exp.Add(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
@@ -377,6 +378,7 @@ class _Compiler:
         product_bound = None if a.bound is None or b.bound is None else a.bound * b.bound
         guard = None
         if not self.within(product_bound):
+            a, b = self.atom(a), self.atom(b)  # read twice, as in `add`
             guard = exp.LT(
                 this=exp.Mul(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),

@@ -412,6 +412,7 @@ class _Compiler:
         bound = None if a.bound is None or b.bound is None else a.bound + b.bound
         guard = None
         if not self.within(bound):
+            a, b = self.atom(a), self.atom(b)  # read twice: columns, or sums of sums double
             guard = exp.LT(
                 this=exp.Add(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
@@ -426,6 +427,7 @@ class _Compiler:
         product_bound = None if a.bound is None or b.bound is None else a.bound * b.bound
         guard = None
         if not self.within(product_bound):
+            a, b = self.atom(a), self.atom(b)  # read twice, as in `add`
             guard = exp.LT(
                 this=exp.Mul(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
@@ -966,10 +968,14 @@ class _Compiler:
         return self.values[name]
 
     def compile_total(self) -> None:
-        parts = [self.items[i.id] for i in self.plan.top_items]
-        total = parts[0] if parts else self.const(0)
-        for x in parts[1:]:
-            total = self.add(total, x, ArithOp.ADD)
+        if self.plan.total_formula is not None:  # `total N = FORMULA`
+            total = self.number(self.plan.total_formula)
+            self.problem(_is_null(total.sql.copy()), "the total cannot be computed")
+        else:
+            parts = [self.items[i.id] for i in self.plan.summed_items]
+            total = parts[0] if parts else self.const(0)
+            for x in parts[1:]:
+                total = self.add(total, x, ArithOp.ADD)
         self.total = self.bind(
             self.declared_round(total).sql, total.layer, "total", bound=total.bound
         )

@@ -47,6 +47,8 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "extends": ("error", 3, 8, 3, 20),
     "reading": ("note", 30, 5, 30, 62),
     "level-not-nested": ("warning", 32, 5, 32, 36),
+    "total-max": ("error", 5, 3, 5, 49),
+    "unused-sheet": ("warning", 11, 9, 11, 12),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -77,6 +79,9 @@ MESSAGES = {
     "本方案读作“至少60/75/90分”",
     "level-not-nested": "level 'excellent' does not imply 'good', the level below it: "
     "total = 95, answer_rate = 42.5% meets 'excellent' but not 'good' (answer_rate >= 85%)",
+    "total-max": "the total is declared 100 but its formula 'quality_score + satisfaction_score' "
+    "reaches at most 110",
+    "unused-sheet": "sheet D_2 is not part of the total and nothing reads it",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -188,7 +193,11 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (20, 4, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (
+        21,
+        5,
+        1,
+    )  # total-max, unused-sheet: one error, one warning
 
 
 def test_an_accepted_diagnostic_is_a_note(

@@ -231,6 +231,7 @@ def read_header(data: Path) -> list[str] | None:
     return [h.strip() for h in header]
 
 
+MEMORY_LIMIT = "512MB"  # DuckDB's share of the process; the rest stays under 1 GiB
 SENTINEL = "\x1escoredsl-python\x1e"  # marks, in the error cell, a row Python must evaluate
 
 
@@ -276,6 +277,9 @@ def _duckdb(
     first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / f"sql.{fmt}"
+        # Bounded memory whatever the row count: DuckDB spills to the run's own folder.
+        _set(con, "memory_limit", MEMORY_LIMIT)
+        _set(con, "temp_directory", tmp)
         try:
             con.execute(
                 exp.Create(
@@ -301,6 +305,11 @@ def _duckdb(
     if progress is not None:
         progress(rows, failed)
     return rows, failed
+
+
+def _set(con: Any, name: str, value: str) -> None:
+    item = exp.SetItem(this=exp.EQ(this=exp.var(name), expression=exp.Literal.string(value)))
+    con.execute(exp.Set(expressions=[item]).sql("duckdb"))
 
 
 def _copy_watched(

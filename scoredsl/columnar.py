@@ -411,7 +411,7 @@ def _patch_csv(
                     target.write(chunk)
                     line += chunk.count(b"\n")
                     comma = view.find(b",", at, end)
-                    stop = comma if comma >= 0 else len(view[:end].rstrip(b"\n"))
+                    stop = comma if comma >= 0 else end - (view[end - 1 : end] == b"\n")
                     cells = _sentinel_cells(view[at:stop])
                     number = line - 2 + first
                     for _, fixed, bad in python_cells(plan, header, [(number, cells)]):

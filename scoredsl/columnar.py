@@ -232,6 +232,7 @@ def read_header(data: Path) -> list[str] | None:
     return [h.strip() for h in header]
 
 
+MEMORY_LIMIT = "512MB"  # DuckDB's share of the process; the rest stays under 1 GiB
 SENTINEL = "\x1escoredsl-python\x1e"  # marks, in the error cell, a row Python must evaluate
 
 
@@ -239,7 +240,7 @@ def _duckdb(
     plan: Plan, data: Path, out: IO[bytes], fmt: str, jobs: int, progress: Progress | None
 ) -> tuple[int, int]:
     """One streaming pass: DuckDB reads, scores and writes every row. A row the query
-    flags is written as one line holding SENTINEL and the row's cells as JSON; a second,
+    flags is written as one line holding SENTINEL and the row's cells (base64 JSON); a second,
     cheap pass (only when there is such a line) puts the Python engine's row in its place.
     Rows keep their order, and a row's number is its line in the output."""
     header = read_header(data)
@@ -277,6 +278,9 @@ def _duckdb(
     first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / f"sql.{fmt}"
+        # Bounded memory whatever the row count: DuckDB spills to the run's own folder.
+        _set(con, "memory_limit", MEMORY_LIMIT)
+        _set(con, "temp_directory", tmp)
         try:
             con.execute(
                 exp.Create(
@@ -304,6 +308,11 @@ def _duckdb(
     return rows, failed
 
 
+def _set(con: Any, name: str, value: str) -> None:
+    item = exp.SetItem(this=exp.EQ(this=exp.var(name), expression=exp.Literal.string(value)))
+    con.execute(exp.Set(expressions=[item]).sql("duckdb"))
+
+
 def _copy_watched(
     con: Any, query: exp.Select, target: Path, fmt: str, rows: int, progress: Progress | None
 ) -> int:
@@ -323,11 +332,16 @@ def _copy_watched(
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    while worker.is_alive():
-        worker.join(0.5)
-        share = con.query_progress()  # per cent of the scan done, -1 before it starts
-        if worker.is_alive() and share > 0:
-            progress(int(rows * min(share, 100) / 100), 0)
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            share = con.query_progress()  # per cent of the scan done, -1 before it starts
+            if worker.is_alive() and share > 0:
+                progress(int(rows * min(share, 100) / 100), 0)
+    except KeyboardInterrupt:  # stop DuckDB before its folder is removed
+        con.interrupt()
+        worker.join()
+        raise
     outcome = result[0]
     if isinstance(outcome, BaseException):
         raise outcome
@@ -398,7 +412,7 @@ def _patch_csv(
                     target.write(chunk)
                     line += chunk.count(b"\n")
                     comma = view.find(b",", at, end)
-                    stop = comma if comma >= 0 else len(view[:end].rstrip(b"\n"))
+                    stop = comma if comma >= 0 else end - (view[end - 1 : end] == b"\n")
                     cells = _sentinel_cells(view[at:stop])
                     number = line - 2 + first
                     for _, fixed, bad in python_cells(plan, header, [(number, cells)]):

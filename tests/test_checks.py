@@ -50,6 +50,8 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "outcome-unreachable": ("warning", 32, 5, 32, 32),
     "outcome-gap": ("warning", 31, 5, 31, 33),
     "zero-denominator": ("warning", 13, 65, 13, 70),
+    "total-max": ("error", 5, 3, 5, 49),
+    "unused-sheet": ("warning", 11, 9, 11, 12),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -86,6 +88,9 @@ MESSAGES = {
     "the outcome is null there",
     "zero-denominator": "complaints / calls divides by calls, which can be 0, "
     "and does not say what that means",
+    "total-max": "the total is declared 100 but its formula 'quality_score + satisfaction_score' "
+    "reaches at most 110",
+    "unused-sheet": "sheet D_2 is not part of the total and nothing reads it",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -197,7 +202,11 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (20, 7, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (
+        21,
+        8,
+        1,
+    )  # total-max, unused-sheet: one error, one warning; outcome and zero-denominator warnings
 
 
 def test_an_accepted_diagnostic_is_a_note(

@@ -484,3 +484,49 @@ def test_python_rows_are_put_back_in_place_in_a_long_batch(tmp_path: Path) -> No
     assert lines[40_001].startswith("r40000,true,")
     assert lines[99_999].startswith("100000,true,")  # no id: its CSV line stands in
     assert "\x1e" not in out.decode()
+
+
+# ---- a total that is a formula, and sheets outside it ---------------------------------------
+
+SHEETS = """\
+scheme s "s" {
+  total 180 = item D_1 * 100 / 30 + half + item 1
+  input x: number 0 <= _ <= 100 "x"
+  value half "half" = x / 2
+  sheet D_1 "打分表" 30 {
+    item D_1_1 "row" 20
+    item D_1_2 "row2" 10
+  }
+  item 1 "one" 30
+  levels {
+    pass "合格" when total >= 60
+    good "良好" when total >= 150
+  }
+}
+"""
+
+
+def test_a_formula_total_and_sheets_give_the_same_bytes_in_sql(tmp_path: Path) -> None:
+    scheme = tmp_path / "s.score"
+    scheme.write_text(SHEETS, encoding="utf-8")
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, diagnostics
+    data = write_csv(
+        tmp_path / "data.csv",
+        ["id", "x", "D_1_1", "D_1_2", "1"],
+        [
+            ["r1", "40", "15", "10", "20"],  # 83.333333333333 + 20 + 20
+            ["r2", "100", "20", "10", "30"],  # 100 + 50 + 30: the maximum
+            ["r3", "0", "0", "0", "0"],
+            ["r4", "", "15", "10", "20"],  # x missing: the total needs it
+        ],
+    )
+    out = assert_same_output(scheme, data, tmp_path)
+    assert out.decode().splitlines() == [
+        "id,eligible,total,level,level_label,error,D_1,1",
+        "r1,true,123.333333333333,pass,合格,,25,20",
+        "r2,true,180,good,良好,,30,30",
+        "r3,true,0,,,,0,0",
+        "r4,,,,,missing input 'x' (x),,",
+    ]
+    assert flags(plan, data) == [False, False, False, True]

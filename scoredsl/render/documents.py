@@ -45,6 +45,7 @@ WORDS = {
         "readings": "本方案的解读", "where": "位置", "reading": "解读",
         "outcomes": "结论", "outcome": "结论", "otherwise": "以上均不成立时",
         "outcomes_rule": "按所列顺序判定，取第一个条件成立的结论。", "no_outcome": "无结论",
+        "sheet": "打分表（不计入总分）", "total_is": "总分按公式计算",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -71,6 +72,7 @@ WORDS = {
         "outcomes": "Outcomes", "outcome": "Outcome", "otherwise": "none of the above",
         "outcomes_rule": "Decided in the order listed: the first whose condition holds.",
         "no_outcome": "no outcome",
+        "sheet": "scoring sheet (not in the total)", "total_is": "The total is a formula",
     },
 }  # fmt: skip
 
@@ -152,7 +154,7 @@ def _labelled(plan: Plan, label: _Labels) -> Any:
 
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
-    tops = plan.top_items
+    tops = plan.summed_items  # what the total adds up (none when it is a formula)
     plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
@@ -213,6 +215,8 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "status": lambda code: status_text(code, lang),
         "date": date or datetime.date.today().isoformat(),
         "share": (lambda s: s / total if total else None),
+        # items in a sheet are not part of the total: no share of it
+        "counted": {i.id for i in plan.items if not _in_sheet(plan, i)},
         "scores": {i.id: i for i in result.items},
         "level_label": {lv.name: ctx["L"](lv.label, lv.en) for lv in plan.levels},
         "bars": _bars(result, plan.top_items, ctx["L"]),
@@ -238,6 +242,12 @@ def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:
         for v in plan.values
         if v.name in used and v.name in result.values
     ]
+
+
+def _in_sheet(plan: Plan, item: Item) -> bool:
+    while item.parent is not None:
+        item = plan.item(item.parent)
+    return item.sheet
 
 
 def _bars(result: Result, tops: tuple[Item, ...], label: _Labels) -> list[dict[str, Any]]:

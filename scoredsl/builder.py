@@ -295,6 +295,24 @@ class Builder(Transformer[Token, n.Scheme]):
         en = self._first(rest, n.English)
         return n.Level(str(name), unquote(label), cond, en.label if en else None, self._span(meta))
 
+    def outcomes(self, meta: LarkMeta, children: list[Any]) -> n.Outcomes:
+        return n.Outcomes(tuple(children), self._span(meta))
+
+    def outcome(self, meta: LarkMeta, children: list[Any]) -> n.Outcome:
+        name, label, *rest = children
+        clause = self._first(rest, _Clause)
+        en = self._first(rest, n.English)
+        condition = next((c for c in rest if not isinstance(c, (_Clause, n.English, Token))), None)
+        return n.Outcome(
+            str(name),
+            unquote(label),
+            clause.text if clause else None,
+            condition,
+            en.label if en else None,
+            self._span(meta),
+            self._tok(name),
+        )
+
     # ---- examples ---------------------------------------------------------------------
 
     def example(self, meta: LarkMeta, children: list[Any]) -> n.Example:
@@ -326,6 +344,10 @@ class Builder(Transformer[Token, n.Scheme]):
     def expect_level(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
         name = str(children[0])
         return n.Expect("level", None if name == "none" else name, self._span(meta))
+
+    def expect_outcome(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
+        name = str(children[0])
+        return n.Expect("outcome", None if name == "none" else name, self._span(meta))
 
     def expect_eligible(self, meta: LarkMeta, children: list[Any]) -> n.Expect:
         return n.Expect("eligible", str(children[0]) == "true", self._span(meta))
@@ -388,6 +410,13 @@ class Builder(Transformer[Token, n.Scheme]):
 
     def item_ref(self, meta: LarkMeta, children: list[Any]) -> n.ItemRef:
         return n.ItemRef(children[0].text, self._span(meta))
+
+    def gate_ref(self, meta: LarkMeta, children: list[Any]) -> n.GateRef:
+        return n.GateRef(children[0].text, self._span(meta))
+
+    def on_zero(self, meta: LarkMeta, children: list[Any]) -> n.Binary:
+        left, right = children
+        return n.Binary("else", left, right, left.span.to(right.span))
 
     def call(self, meta: LarkMeta, children: list[Any]) -> n.Call:
         func, *args = children

@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from scoredsl.batch import ReadError, Row, read_batch
 from scoredsl.plan import PLACES, Plan
-from scoredsl.render.batch import BatchWriter, write_batch
+from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, write_batch
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
 
 ENGINES = ("duckdb", "python")  # and spark, in scoredsl.spark
@@ -48,6 +48,7 @@ def csv_header(plan: Plan) -> list[str]:
         "level_label",
         "error",
         *(i.id for i in plan.top_items),
+        *OUTCOME_COLUMNS[: 2 if plan.outcomes else 0],
     ]
 
 

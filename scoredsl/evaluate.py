@@ -43,6 +43,7 @@ from scoredsl.why import (
     Deducted,
     Fact,
     GateWhy,
+    OutcomeWhy,
     Severe,
     Status,
     SumOf,
@@ -50,6 +51,7 @@ from scoredsl.why import (
     Why,
     describe,
     gate_text,
+    outcome_text,
 )
 
 ZERO = Decimal(0)
@@ -69,6 +71,10 @@ class EvaluationError(Exception):
     """A formula could not be computed (division by zero, a value out of every band...)."""
 
 
+class ZeroDivisor(EvaluationError):
+    """A division by 0: `a / b else x` gives x; anywhere else the evaluation fails."""
+
+
 def multiply(a: Decimal, b: Decimal) -> Decimal:
     """a x b, rounded half-even to `PLACES` places (exact when it has no more)."""
     return _CONTEXT.multiply(a, b).quantize(_STEP, context=_CONTEXT)
@@ -77,7 +83,7 @@ def multiply(a: Decimal, b: Decimal) -> Decimal:
 def divide(a: Decimal, b: Decimal) -> Decimal:
     """a / b, rounded half-even to `PLACES` places."""
     if b == 0:
-        raise EvaluationError("division by zero")
+        raise ZeroDivisor("division by zero")
     return _CONTEXT.divide(a, b).quantize(_STEP, context=_CONTEXT)
 
 
@@ -134,6 +140,27 @@ class Result:
     scores: dict[str, Decimal] = attrs.field(eq=False, repr=False)
     decisions: tuple[Why | None, ...] = attrs.field(eq=False, repr=False)
     data: Assessment = attrs.field(eq=False, repr=False)
+    outcome: str | None = None  # the id of the outcome decided (None: none declared or held)
+    outcome_reason: OutcomeWhy | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def outcome_label(self) -> str | None:
+        outcome = None if self.outcome is None else self.plan.outcome(self.outcome)
+        return None if outcome is None else outcome.label
+
+    def outcome_text(self, lang: str) -> str | None:
+        """Why the outcome holds, in `lang` (None when no outcome holds)."""
+        if self.outcome_reason is None:
+            return None
+        return outcome_text(self.outcome_reason, self.plan, lang)
+
+    def outcome_dict(self, lang: str = "en") -> dict[str, Any] | None:
+        """``{"id", "label", "en", "clause", "why"}`` of the outcome decided, or None."""
+        outcome = None if self.outcome is None else self.plan.outcome(self.outcome)
+        if outcome is None:
+            return None
+        return {"id": outcome.id, "label": outcome.label, "en": outcome.en,
+                "clause": outcome.clause, "why": self.outcome_text(lang)}  # fmt: skip
 
     @functools.cached_property
     def items(self) -> tuple[ItemResult, ...]:
@@ -167,6 +194,7 @@ class Result:
             if self.next_level is None
             else {"level": self.next_level[0], "needs": self.next_level[1]},
             "values": dict(self.values),
+            "outcome": self.outcome_dict(lang),
             "items": [
                 {"id": i.id, "parent": i.parent, "title": i.title, "max": i.max,
                  "score": i.score, "status": str(i.status), "why": i.text(lang)}
@@ -219,7 +247,7 @@ class _Row:
     """One evaluation: the slots (inputs, values, item scores), the items a severe mark or a
     veto forces to 0, and what decided each item where the data alone does not say."""
 
-    __slots__ = ("data", "decisions", "forced", "slots", "total")
+    __slots__ = ("data", "decisions", "forced", "gates", "slots", "total")
 
     def __init__(self, slots: list[Any], items: int, data: Assessment) -> None:
         self.slots = slots
@@ -227,6 +255,7 @@ class _Row:
         self.decisions: list[Why | None] = [None] * items
         self.data = data
         self.total: Decimal | None = None
+        self.gates: list[bool] | None = None  # by gate, once decided
 
 
 Fn = Callable[[_Row], Any]
@@ -267,6 +296,17 @@ class Program:
             for gate in plan.gates
         ]
         self.levels = [self.expr(lv.condition) for lv in plan.levels]
+        self.gate_index = {g.id: k for k, g in enumerate(plan.gates)}
+        self.outcomes = [
+            None
+            if o.condition is None
+            else (
+                self.expr(o.condition),
+                p.input_names(o.condition),
+                [x.id for x in p.walk(o.condition) if isinstance(x, p.GateRef)],
+            )
+            for o in plan.outcomes
+        ]
 
     # ---- expressions ------------------------------------------------------------------
 
@@ -283,6 +323,14 @@ class Program:
                 return lambda row: self.score(row, k)
             case p.TotalRef():
                 return _total
+            case p.GateRef(gate_id):
+                return _gate_ref(self.gate_index[gate_id])
+            case p.OnZero(value, otherwise):
+                reads = [self._input(name) for name in p.input_names(value)]
+                reads += [
+                    self._value_ref(x.name) for x in p.walk(value) if isinstance(x, p.ValueRef)
+                ]
+                return _on_zero(self.expr(value), self.expr(otherwise), reads)
             case p.Not(operand):
                 f = self.expr(operand)
                 return lambda row: not f(row)
@@ -513,6 +561,7 @@ class Program:
             total = self.rounding(self.total_formula(row))
         row.total = total
         gates = tuple(self._gate(row, g) for g in range(len(plan.gates)))
+        row.gates = [g.passed for g in gates]
         eligible = all(g.passed for g in gates)
         reached = [k for k, level in enumerate(self.levels) if level(row)]
         index = reached[-1] if reached else -1
@@ -529,10 +578,23 @@ class Program:
             except (_Missing, EvaluationError):
                 values[v.name] = None
         scores = {item.id: slots[base + k] for k, item in enumerate(plan.items)}
+        outcome, decided = self._outcome(row)
         return Result(
             plan, data.id, eligible, gates, total, level, next_level, values, scores,
-            tuple(row.decisions), data,
+            tuple(row.decisions), data, outcome, decided,
         )  # fmt: skip
+
+    def _outcome(self, row: _Row) -> tuple[str | None, OutcomeWhy | None]:
+        """The first outcome whose condition holds (`else` always does), and why."""
+        for k, (outcome, test) in enumerate(zip(self.plan.outcomes, self.outcomes, strict=True)):
+            if test is None:
+                return outcome.id, OutcomeWhy(k, ())
+            condition, names, gates = test
+            if condition(row):
+                passed = dict(zip((g.id for g in self.plan.gates), row.gates or (), strict=True))
+                failed = tuple(dict.fromkeys(g for g in gates if not passed[g]))
+                return outcome.id, OutcomeWhy(k, self.facts(row, names), failed)
+        return None, None
 
     def _gate(self, row: _Row, g: int) -> GateResult:
         gate = self.plan.gates[g]
@@ -552,6 +614,30 @@ def _total(row: _Row) -> Decimal:
     if row.total is None:
         raise EvaluationError("total is not known yet here")
     return row.total
+
+
+def _gate_ref(g: int) -> Fn:
+    def passed(row: _Row) -> bool:
+        if row.gates is None:
+            raise EvaluationError("a gate is read before the gates are decided")
+        return row.gates[g]
+
+    return passed
+
+
+def _on_zero(value: Fn, otherwise: Fn, reads: list[Fn]) -> Fn:
+    """`a / b else x`: x when a divisor in `a` is 0, provided every input and value `a`
+    reads is given (whatever the order it reads them in: a missing one fails as before)."""
+
+    def guarded(row: _Row) -> Any:
+        try:
+            return value(row)
+        except ZeroDivisor:
+            for read in reads:
+                read(row)
+            return otherwise(row)
+
+    return guarded
 
 
 def _arith(op: p.ArithOp, a: Fn, b: Fn) -> Fn:

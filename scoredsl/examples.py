@@ -62,9 +62,12 @@ def check_examples(scheme: n.Scheme, plan: Plan) -> Iterator[Diagnostic]:
             )
             continue
         for expect in (s for s in example.body if isinstance(s, n.Expect)):
-            got: Any = {"total": result.total, "level": result.level, "eligible": result.eligible}[
-                expect.what
-            ]
+            got: Any = {
+                "total": result.total,
+                "level": result.level,
+                "eligible": result.eligible,
+                "outcome": result.outcome,
+            }[expect.what]
             if got != expect.value:
                 yield error(
                     "example-failed",

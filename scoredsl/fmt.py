@@ -325,6 +325,19 @@ class _Printer:
         en = f" en {quote(lv.en)}" if lv.en is not None else ""
         yield _Line(d, f"{lv.name} {quote(lv.label)} when {expr(lv.condition)}{en}", lv.span.start)
 
+    def stmt_Outcomes(self, outcomes: n.Outcomes, d: int) -> Iterator[_Line]:
+        span = outcomes.span
+        yield from self._block("outcomes", outcomes.body, d, span.start, span.end, braces=True)
+
+    def stmt_Outcome(self, o: n.Outcome, d: int) -> Iterator[_Line]:
+        parts = [o.name, quote(o.label)]
+        if o.clause is not None:
+            parts.append(f"clause {item_key(o.clause)}")
+        parts.append("else" if o.condition is None else f"when {expr(o.condition)}")
+        if o.en is not None:
+            parts.append(f"en {quote(o.en)}")
+        yield _Line(d, " ".join(parts), o.span.start)
+
     def stmt_Example(self, e: n.Example, d: int) -> Iterator[_Line]:
         header = f"example {quote(e.name)}"
         yield from self._block(header, e.body, d, e.span.start, e.span.end, braces=True)
@@ -346,7 +359,7 @@ class _Printer:
         if e.what == "total":
             assert isinstance(e.value, Decimal)
             value = number(e.value)
-        elif e.what == "level":
+        elif e.what in ("level", "outcome"):
             value = "none" if e.value is None else str(e.value)
         else:
             value = "true" if e.value else "false"

@@ -88,6 +88,10 @@ class _Lowerer:
                 return p.TotalRef()
             case n.ItemRef(item_id):
                 return p.ItemRef(item_id)
+            case n.GateRef(gate_id):
+                return p.GateRef(gate_id)
+            case n.Binary("else", left, right):
+                return p.OnZero(self.expr(left), self.expr(right))
             case n.Not(operand):
                 return p.Not(self.expr(operand))
             case n.Neg(operand):
@@ -121,6 +125,7 @@ def required_inputs(scheme: n.Scheme, scope: Scope) -> set[str]:
     roots.extend(lv.condition for lv in scheme.levels)
     if scheme.total is not None and scheme.total.formula is not None:
         roots.append(scheme.total.formula)  # the total is a score
+    roots.extend(o.condition for o in scheme.outcomes if o.condition is not None)
     seen: set[str] = set()
     while roots:
         for sub in walk_expr(roots.pop()):
@@ -192,7 +197,15 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
         total_formula=None if total_formula is None else low.expr(total_formula),
         total_text="" if total_formula is None else expr_text(total_formula),
+        outcomes=tuple(_outcome(low, o) for o in scheme.outcomes),
     )
+
+
+def _outcome(low: _Lowerer, o: n.Outcome) -> p.Outcome:
+    if o.condition is None:
+        return p.Outcome(o.name, o.label, o.en, o.clause, None, "else")
+    condition = low.expr(o.condition)
+    return p.Outcome(o.name, o.label, o.en, o.clause, condition, expr_text(o.condition))
 
 
 def _default(inp: n.Input) -> Decimal | bool | None:

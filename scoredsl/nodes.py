@@ -63,6 +63,14 @@ class ItemRef:
 
 
 @attrs.frozen
+class GateRef:
+    """``gate 6.1.1``: true when every requirement of the gate holds (levels, outcomes)."""
+
+    gate_id: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class Neg:
     operand: Expr
     span: Span = _span()
@@ -76,7 +84,8 @@ class Not:
 
 @attrs.frozen
 class Binary:
-    """Arithmetic (``+ - * /``) or logic (``and or``)."""
+    """Arithmetic (``+ - * /``), logic (``and or``), or ``else``: ``a / b else 0`` is the
+    left side, or the right side when a divisor in the left side is 0."""
 
     op: str
     left: Expr
@@ -116,7 +125,9 @@ class Weighted:
 
 
 Literal = Union[Number, Percent, Neg]
-Expr = Union[Number, Percent, Bool, Name, ItemRef, Neg, Not, Binary, Compare, Call, Weighted]
+Expr = Union[
+    Number, Percent, Bool, Name, ItemRef, GateRef, Neg, Not, Binary, Compare, Call, Weighted
+]
 
 
 # ---- band conditions -----------------------------------------------------------------
@@ -364,6 +375,31 @@ class Levels:
 
 
 @attrs.frozen
+class Outcome:
+    """A named decision (6.3.2 批准认证); `condition` None is ``else``."""
+
+    name: str
+    label: str
+    clause: str | None
+    condition: Expr | None
+    en: str | None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Outcomes:
+    """``outcomes { ... }``: decided in the order written, the first that holds."""
+
+    body: tuple[Outcome | Accept | Reading, ...]
+    span: Span = _span()
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        return _only(self.body, Outcome)
+
+
+@attrs.frozen
 class Given:
     name: str
     value: Literal | Bool
@@ -393,7 +429,8 @@ class GivenSevere:
 
 @attrs.frozen
 class Expect:
-    """``expect total 85.56`` / ``expect level good`` / ``expect eligible false``."""
+    """``expect total 85.56`` / ``expect level good`` / ``expect eligible false`` /
+    ``expect outcome approved``."""
 
     what: str
     value: Decimal | str | bool | None
@@ -454,7 +491,7 @@ SETTINGS = (Meta, Total, Rounding, Tiers)
 
 SchemeStmt = Union[
     Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
-    Accept, English, Tiers, Reading,
+    Accept, English, Tiers, Reading, Outcomes,
 ]  # fmt: skip
 
 
@@ -500,6 +537,10 @@ class Scheme:
     @property
     def levels(self) -> tuple[Level, ...]:
         return tuple(lv for block in _only(self.body, Levels) for lv in block.levels)
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        return tuple(o for block in _only(self.body, Outcomes) for o in block.outcomes)
 
     @property
     def examples(self) -> tuple[Example, ...]:

@@ -135,6 +135,21 @@ class TotalRef:
 
 
 @attrs.frozen
+class GateRef:
+    """Whether every requirement of a gate holds (only in levels and outcomes)."""
+
+    id: str
+
+
+@attrs.frozen
+class OnZero:
+    """``a / b else 0``: `value`, or `otherwise` when a divisor in `value` is 0."""
+
+    value: Expr
+    otherwise: Expr
+
+
+@attrs.frozen
 class Not:
     operand: Expr
 
@@ -187,7 +202,7 @@ class Weighted:
 
 Expr = (
     Num | Truth | InputRef | ValueRef | ItemRef | TotalRef | Not | Neg | Arith | Logic | Compare
-    | Call | Weighted
+    | Call | Weighted | GateRef | OnZero
 )  # fmt: skip
 EXPR_CLASSES: tuple[type, ...] = get_args(Expr)
 
@@ -198,7 +213,7 @@ def walk(e: Expr) -> Iterator[Expr]:
     match e:
         case Not(operand) | Neg(operand):
             yield from walk(operand)
-        case Arith(_, left, right) | Logic(_, left, right):
+        case Arith(_, left, right) | Logic(_, left, right) | OnZero(left, right):
             yield from walk(left)
             yield from walk(right)
         case Compare(_, operands) | Call(_, operands):
@@ -373,6 +388,19 @@ class Level:
 
 
 @attrs.frozen
+class Outcome:
+    """A named decision; the first outcome whose condition holds is decided, and one
+    without a condition (``else``) takes every assessment no earlier outcome took."""
+
+    id: str
+    label: str
+    en: str | None
+    clause: str | None
+    condition: Expr | None
+    text: str  # the condition as written ("else" for none)
+
+
+@attrs.frozen
 class Rounding:
     places: int
     mode: RoundingMode
@@ -421,6 +449,7 @@ class Plan:
     # the total is the sum of the top-level items that are not sheets.
     total_formula: Expr | None = None
     total_text: str = ""  # the formula as written, for people
+    outcomes: tuple[Outcome, ...] = ()  # decided in order: the first that holds
     _hash: str = attrs.field(default="", eq=False, alias="hash")  # computed when first read
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -456,6 +485,9 @@ class Plan:
 
     def level(self, name: str) -> Level | None:
         return next((lv for lv in self.levels if lv.name == name), None)
+
+    def outcome(self, name: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.id == name), None)
 
     @property
     def top_items(self) -> tuple[Item, ...]:
@@ -587,7 +619,13 @@ def _converter() -> cattrs.Converter:
     c.register_unstructure_hook(
         Plan,
         make_dict_unstructure_fn(
-            Plan, c, _hash=omit, total_formula=unless_used, total_text=unless_used, **private
+            Plan,
+            c,
+            _hash=omit,
+            total_formula=unless_used,
+            total_text=unless_used,
+            outcomes=unless_used,
+            **private,
         ),
     )
     c.register_structure_hook(Plan, make_dict_structure_fn(Plan, c, _hash=omit, **private))

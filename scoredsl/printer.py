@@ -15,8 +15,10 @@ _ITEM_ID = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
 
 # Binding strength of each expression form; a sub-expression that binds more loosely
 # than its context is written in parentheses.
-_OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _NEG, _ATOM = range(1, 9)
-_BINARY = {"or": _OR, "and": _AND, "+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
+_OR, _AND, _NOT, _COMPARE, _ON_ZERO, _SUM, _PRODUCT, _NEG, _ATOM = range(1, 10)
+_BINARY = {
+    "or": _OR, "and": _AND, "else": _ON_ZERO, "+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT
+}  # fmt: skip
 
 
 def quote(text: str) -> str:
@@ -65,17 +67,21 @@ def expr(e: n.Expr) -> str:
         return e.name
     if isinstance(e, n.ItemRef):
         return f"item {e.item_id}"
+    if isinstance(e, n.GateRef):
+        return f"gate {e.gate_id}"
     if isinstance(e, n.Neg):
         return f"-{_wrap(e.operand, _NEG)}"
     if isinstance(e, n.Not):
         return f"not {_wrap(e.operand, _NOT)}"
+    if isinstance(e, n.Binary) and e.op == "else":  # not associative: `a else b else c`
+        return f"{_wrap(e.left, _SUM)} else {_wrap(e.right, _SUM)}"
     if isinstance(e, n.Binary):
         strength = _BINARY[e.op]
         return f"{_wrap(e.left, strength)} {e.op} {_wrap(e.right, strength + 1)}"
     if isinstance(e, n.Compare):
-        parts = [_wrap(e.operands[0], _SUM)]
+        parts = [_wrap(e.operands[0], _ON_ZERO)]
         for op, operand in zip(e.ops, e.operands[1:], strict=True):
-            parts += [op, _wrap(operand, _SUM)]
+            parts += [op, _wrap(operand, _ON_ZERO)]
         return " ".join(parts)
     if isinstance(e, n.Call):
         return f"{e.func}({', '.join(expr(a) for a in e.args)})"

@@ -241,7 +241,8 @@ def weight_fraction(lit: n.Literal) -> Decimal:
 
 def readings(scheme: n.Scheme) -> Iterator[tuple[n.Reading, str]]:
     """Each `reading` statement with the place it reads, in document order:
-    ``scheme``, ``item 5.6.6``, ``value audit_days``, ``gate 4.3`` or ``levels``."""
+    ``scheme``, ``item 5.6.6``, ``value audit_days``, ``gate 4.3``, ``levels`` or
+    ``outcomes``."""
     for stmt in scheme.body:
         match stmt:
             case n.Reading():
@@ -255,6 +256,8 @@ def readings(scheme: n.Scheme) -> Iterator[tuple[n.Reading, str]]:
                 yield from _readings_in(body, f"gate {gid}")
             case n.Levels(body=body):
                 yield from _readings_in(body, "levels")
+            case n.Outcomes(body=body):
+                yield from _readings_in(body, "outcomes")
 
 
 def _readings_in(body: tuple[object, ...], where: str) -> Iterator[tuple[n.Reading, str]]:

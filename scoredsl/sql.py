@@ -242,6 +242,8 @@ class _Compiler:
         self.values: dict[str, _V] = {}
         self.severe_marks: dict[str, _V] = {}
         self.total: _V | None = None
+        self.gate_cols: dict[str, _V] = {}  # gate id -> whether it passed (levels, outcomes)
+        self.declared_zero: list[list[exp.Expr]] = []  # divisors under `else`, innermost last
 
     # ---- columns and layers --------------------------------------------------------------
 
@@ -451,10 +453,11 @@ class _Compiler:
                 this=self.to_double(a.sql),
                 expression=exp.Literal.number(f"{self.limit // SCALE:.0e}"),
             )
-        self.problem(
-            exp.func("COALESCE", exp.EQ(this=b.sql.copy(), expression=_lit(0)), exp.false()),
-            "division by zero",
-        )
+        is_zero = exp.func("COALESCE", exp.EQ(this=b.sql.copy(), expression=_lit(0)), exp.false())
+        if self.declared_zero:  # `a / b else x`: a zero divisor takes x (see _on_zero)
+            self.declared_zero[-1].append(is_zero)
+        else:
+            self.problem(is_zero, "division by zero")
         negative = exp.LT(this=b.sql.copy(), expression=_lit(0))
         numerator = exp.Mul(this=_paren(self.to_int(a)), expression=_lit(SCALE))
         signed = _case([(negative, exp.Neg(this=_paren(numerator.copy())))], numerator)
@@ -960,6 +963,14 @@ class _Compiler:
 
     # ---- values, gates, levels -----------------------------------------------------------------
 
+    def outside_else(self, compile: Callable[[], _V]) -> _V:
+        """Compile a value or item of its own: a division in it is not the `else`'s."""
+        saved, self.declared_zero = self.declared_zero, []
+        try:
+            return compile()
+        finally:
+            self.declared_zero = saved
+
     def value(self, name: str) -> _V:
         if name not in self.values:
             v = next(v for v in self.plan.values if v.name == name)
@@ -987,10 +998,15 @@ class _Compiler:
     def compile_outcome(self) -> None:
         gates = []
         for gate in self.plan.gates:
+            requires = []
             for req in gate.requires:
                 cond = self.condition(req.condition)
                 self.problem(_is_null(cond.sql.copy()), f"gate {gate.id} cannot be decided")
-                gates.append(cond)
+                requires.append(cond)
+            layer = max((r.layer for r in requires), default=0)
+            passed = self.bind(_and([r.sql for r in requires]), layer, "gate", is_bool=True)
+            self.gate_cols[gate.id] = passed
+            gates.append(passed)
         layer = max((g.layer for g in gates), default=0)
         self.eligible = self.bind(_and([g.sql for g in gates]), layer, "eligible", is_bool=True)
         reached = []
@@ -1001,6 +1017,22 @@ class _Compiler:
         layer = max([c.layer for c, _ in reached] + [self.eligible.layer])
         whens = [(c.sql, _lit(k)) for c, k in reversed(reached)]
         self.reached = self.bind(_case(whens, _lit(-1)) if whens else _lit(-1), layer, "reached")
+        self.compile_decision()
+
+    def compile_decision(self) -> None:
+        """The index of the first outcome whose condition holds (-1: none)."""
+        decided: list[tuple[exp.Expr, int]] = []
+        layer = 0
+        for k, outcome in enumerate(self.plan.outcomes):
+            if outcome.condition is None:
+                decided.append((exp.true(), k))
+                break
+            cond = self.condition(outcome.condition)
+            self.problem(_is_null(cond.sql.copy()), f"outcome {outcome.id} cannot be decided")
+            decided.append((cond.sql, k))
+            layer = max(layer, cond.layer)
+        whens = [(c, _lit(k)) for c, k in decided]
+        self.decision = self.bind(_case(whens, _lit(-1)) if whens else _lit(-1), layer, "decided")
 
 
 def _num(c: _Compiler, e: p.Num) -> _V:
@@ -1016,11 +1048,40 @@ def _input(c: _Compiler, e: p.InputRef) -> _V:
 
 
 def _value(c: _Compiler, e: p.ValueRef) -> _V:
-    return c.value(e.name)
+    return c.outside_else(lambda: c.value(e.name))
 
 
 def _item_ref(c: _Compiler, e: p.ItemRef) -> _V:
-    return c.score(c.plan.item(e.id))  # a formula may read an item anywhere in the document
+    # a formula may read an item anywhere in the document
+    return c.outside_else(lambda: c.score(c.plan.item(e.id)))
+
+
+def _gate_ref(c: _Compiler, e: p.GateRef) -> _V:
+    if e.id not in c.gate_cols:
+        raise UnsupportedPlan(f"gate {e.id} is read before the gates are decided")
+    return c.gate_cols[e.id]
+
+
+def _on_zero(c: _Compiler, e: p.OnZero) -> _V:
+    """`a / b else x`: x when a divisor of `a` is 0 and every input and value `a` reads is
+    given (as the evaluator: a missing one makes it null), else `a`."""
+    c.declared_zero.append([])
+    try:
+        value = c.number(e.value)
+    finally:
+        divisors = c.declared_zero.pop()
+    otherwise = c.number(e.otherwise)
+    reads = [c.inputs[name] for name in p.input_names(e.value)]
+    reads += [c.value(x.name) for x in p.walk(e.value) if isinstance(x, p.ValueRef)]
+    given = [exp.Not(this=_is_null(r.sql.copy())) for r in reads]
+    zero = exp.and_(_or(divisors), _and(given), copy=False)
+    layer = max([value.layer, otherwise.layer] + [r.layer for r in reads])
+    bound = (
+        None
+        if value.bound is None or otherwise.bound is None
+        else max(value.bound, otherwise.bound)
+    )
+    return _V(_case([(zero, otherwise.sql)], value.sql), layer, bound)
 
 
 def _total(c: _Compiler, e: p.TotalRef) -> _V:
@@ -1171,6 +1232,8 @@ _HANDLERS: dict[type, Callable[[_Compiler, Any], _V]] = {
     p.Compare: _compare,
     p.Call: _call,
     p.Weighted: _weighted,
+    p.GateRef: _gate_ref,
+    p.OnZero: _on_zero,
 }
 
 
@@ -1353,6 +1416,16 @@ def _assemble(
         columns.append(
             exp.alias_(out(number(c.values[v.name].sql)), v.name, quoted=True, copy=False)
         )
+    if plan.outcomes:
+        decided = c.decision.sql
+        outcome_whens = [
+            (exp.EQ(this=decided.copy(), expression=_lit(k)), o)
+            for k, o in enumerate(plan.outcomes)
+        ]
+        outcome = _case([(w, _s(shown(o.id))) for w, o in outcome_whens])
+        outcome_label = _case([(w, _s(shown(o.label))) for w, o in outcome_whens])
+        columns.append(exp.alias_(out(outcome), "outcome", quoted=True, copy=False))
+        columns.append(exp.alias_(out(outcome_label), "outcome_label", quoted=True, copy=False))
     if explain:
         for item_id, own in c.forced.items():
             columns.append(

@@ -87,6 +87,16 @@ class GateWhy:
     failed: tuple[tuple[int, tuple[Fact, ...]], ...]
 
 
+@attrs.frozen
+class OutcomeWhy:
+    """The outcome decided (an index into the plan's outcomes) and the facts its
+    condition read; an `else` outcome has none."""
+
+    outcome: int
+    facts: tuple[Fact, ...]
+    failed_gates: tuple[str, ...] = ()  # the gates its condition reads that are not met
+
+
 # ---- sentences --------------------------------------------------------------------------
 
 
@@ -135,6 +145,19 @@ def gate_text(why: GateWhy, plan: Plan, gate_index: int, lang: str = "en") -> st
         for k, facts in why.failed
     ]
     return say(lang, "gate.failed", failures=say(lang, "gate.sep").join(failures))
+
+
+def outcome_text(why: OutcomeWhy, plan: Plan, lang: str = "en") -> str:
+    """``first of 4 outcomes that holds: not gate 6.1.1 holds`` / ``none of the 3 before it
+    holds``."""
+    outcome = plan.outcomes[why.outcome]
+    if outcome.condition is None:
+        return say(lang, "outcome.else", count=why.outcome)
+    condition = _holds(plan, outcome.text, why.facts, lang)
+    if why.failed_gates:
+        gates = say(lang, "outcome.gates", gates=", ".join(why.failed_gates))
+        condition = say(lang, "outcome.with_gates", condition=condition, gates=gates)
+    return say(lang, "outcome.first", condition=condition, count=why.outcome)
 
 
 def _holds(plan: Plan, text: str, facts: tuple[Fact, ...], lang: str) -> str:

@@ -35,6 +35,10 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "gate.failed": "not met: {failures}",
         "gate.failure": "{text} ({facts})",
         "gate.sep": "; ",
+        "outcome.first": "{condition}; none of the {count} outcome(s) before it holds",
+        "outcome.else": "none of the {count} outcome(s) before it holds",
+        "outcome.gates": "gate(s) not met: {gates}",
+        "outcome.with_gates": "{condition} [{gates}]",
         "true": "true",
         "false": "false",
         # the text report
@@ -51,6 +55,7 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "report.more": ": {needs} more points",
         "report.value": "value {name}: {value}",
         "report.null": "null",
+        "report.outcome": "outcome: {outcome}",
     },
     "zh": {
         "status.scored": "评定",
@@ -75,6 +80,10 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "gate.failed": "未满足：{failures}",
         "gate.failure": "{text}（{facts}）",
         "gate.sep": "；",
+        "outcome.first": "{condition}；排在它之前的 {count} 个结论均不成立",
+        "outcome.else": "排在它之前的 {count} 个结论均不成立",
+        "outcome.gates": "未满足的条件：{gates}",
+        "outcome.with_gates": "{condition}（{gates}）",
         "true": "是",
         "false": "否",
         "report.gate": "{id} {label}：{mark}：{why}",
@@ -90,6 +99,7 @@ CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "report.more": "：还需 {needs} 分",
         "report.value": "{name}：{value}",
         "report.null": "无",
+        "report.outcome": "结论：{outcome}",
     },
 }
 

@@ -59,6 +59,7 @@ class GenScheme:
     # `sheet{k} = item S{k} * 100 / max`
     sheets: tuple[GenItem, ...] = ()
     formula_total: bool = False  # `total N = item 1 + item 2 ...`: the same total, as a formula
+    outcomes: bool = False  # outcomes over the same thresholds, highest first, then `else`
 
     @property
     def total(self) -> Decimal:
@@ -94,10 +95,29 @@ class GenScheme:
         for k, threshold in enumerate(self.levels):
             out.append(f'    l{k} "等级{k}" when total >= {threshold}')
         out.append("  }")
+        if self.outcomes:
+            out.extend(self.outcome_lines())
         if not any(i.veto for i in self.all_items()):
             out.append('  accept unused-input "flag is only used when an item has a veto"')
         out.append("}")
         return "\n".join(out) + "\n"
+
+    def outcome_lines(self) -> list[str]:
+        out = ["  outcomes {"]
+        if self.gate:
+            out.append('    refused "不予通过" when not gate g')
+        for k in reversed(range(len(self.levels))):
+            out.append(f'    o{k} "结论{k}" clause 6.3.2 when total >= {self.levels[k]}')
+        out.append('    below "未达到" else')
+        out.append("  }")
+        return out
+
+    def expected_outcome(self, total: Decimal, gate_passed: bool) -> str:
+        """The outcome the generated block decides (the first that holds)."""
+        if self.gate and not gate_passed:
+            return "refused"
+        reached = [k for k, t in enumerate(self.levels) if total >= t]
+        return f"o{reached[-1]}" if reached else "below"
 
 
 def _item_lines(
@@ -164,7 +184,9 @@ def schemes(draw: st.DrawFn) -> GenScheme:
     raw = draw(st.sets(st.integers(1, 99), min_size=1, max_size=3))
     levels = sorted({(total * p / 100).quantize(Decimal("0.01")) for p in raw})
     sheets = tuple(draw(sheet_tables(k)) for k in range(1, draw(st.integers(0, 2)) + 1))
-    return GenScheme(items, tuple(levels), draw(st.booleans()), sheets, draw(st.booleans()))
+    return GenScheme(
+        items, tuple(levels), draw(st.booleans()), sheets, draw(st.booleans()), draw(st.booleans())
+    )
 
 
 @st.composite

@@ -47,6 +47,9 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "extends": ("error", 3, 8, 3, 20),
     "reading": ("note", 30, 5, 30, 62),
     "level-not-nested": ("warning", 32, 5, 32, 36),
+    "outcome-unreachable": ("warning", 32, 5, 32, 32),
+    "outcome-gap": ("warning", 31, 5, 31, 33),
+    "zero-denominator": ("warning", 13, 65, 13, 70),
     "total-max": ("error", 5, 3, 5, 49),
     "unused-sheet": ("warning", 11, 9, 11, 12),
 }
@@ -79,6 +82,12 @@ MESSAGES = {
     "本方案读作“至少60/75/90分”",
     "level-not-nested": "level 'excellent' does not imply 'good', the level below it: "
     "total = 95, answer_rate = 42.5% meets 'excellent' but not 'good' (answer_rate >= 85%)",
+    "outcome-unreachable": "outcome 'review' comes after 'passed', which is `else`: "
+    "it is never decided",
+    "outcome-gap": "no outcome covers 60 <= total < 75 (e.g. a total of 67.5): "
+    "the outcome is null there",
+    "zero-denominator": "complaints / calls divides by calls, which can be 0, "
+    "and does not say what that means",
     "total-max": "the total is declared 100 but its formula 'quality_score + satisfaction_score' "
     "reaches at most 110",
     "unused-sheet": "sheet D_2 is not part of the total and nothing reads it",
@@ -195,9 +204,9 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert codes == set(FIRST)
     assert (doc["errors"], doc["warnings"], exit_code) == (
         21,
-        5,
+        8,
         1,
-    )  # total-max, unused-sheet: one error, one warning
+    )  # total-max, unused-sheet: one error, one warning; outcome and zero-denominator warnings
 
 
 def test_an_accepted_diagnostic_is_a_note(

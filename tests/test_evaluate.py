@@ -178,7 +178,7 @@ def test_five_star_threshold(
 def test_result_json_shape(plan249: Plan, data249: dict[str, Any]) -> None:
     doc = run(plan249, data249).to_dict()
     assert list(doc) == ["scheme", "eligible", "gates", "total", "max", "level", "level_label",
-                         "next_level", "values", "items"]  # fmt: skip
+                         "next_level", "values", "outcome", "items"]  # fmt: skip
     assert list(doc["scheme"]) == ["id", "title", "version", "hash"]
     assert doc["items"][0] == {
         "id": "5.1", "parent": None, "title": "领导的作用", "max": Decimal(50),

@@ -270,6 +270,8 @@ def test_check_json_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
         ("reading", 256, False),  # 11.2.1 = 9.4.1
         ("reading", 281, False),  # 11.4.2/11.4.3 = 9.4.2
         ("reading", 355, False),  # appendix D: 打分表 x 100 / 30
+        ("reading", 372, False),  # 6.1.1 decides acceptance (outcomes)
+        ("reading", 373, False),  # 6.3.2 "不符合认证要求"
     ]
 
 

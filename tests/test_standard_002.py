@@ -182,7 +182,8 @@ def test_levels_of_table_d1(plan: Plan) -> None:
 
 def test_the_overlap_at_60_is_acknowledged() -> None:
     _, found = compile_path(SCHEME)
-    diagnostics = [d for d in found if d.code != "reading"]  # readings: tests/test_readings.py
+    # readings: tests/test_readings.py; A.1's zero denominators: tests/test_outcomes.py
+    diagnostics = [d for d in found if d.code not in ("reading", "zero-denominator")]
     assert [(d.code, d.severity, d.message, d.hints) for d in diagnostics] == [
         (
             "level-overlap",
@@ -204,14 +205,24 @@ READING_60 = (
 )
 
 
+READING_ZERO = (
+    "reading of the scheme: 表A.1的公式都是比值，没有说分母为0（如无人工呼入、无投诉、无员工）"
+    "时指标取何值；本方案不给它赋值：分母为0的指标报告为null（不适用），不当作0%或100%"
+)
+
+
 def test_check_json_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run_cli(capsys, "check", str(SCHEME), "--format", "json")
     report = json.loads(out)
     assert (code, report["errors"], report["warnings"]) == (0, 0, 0)
-    assert [(d["code"], d["message"], d["acknowledged"]) for d in report["diagnostics"]] == [
+    found = [d for d in report["diagnostics"] if d["code"] != "zero-denominator"]
+    assert [(d["code"], d["message"], d["acknowledged"]) for d in found] == [
+        ("reading", READING_ZERO, False),
         ("level-overlap", OVERLAP_MESSAGE, True),
         ("reading", READING_60, False),
     ]
+    zero = [d for d in report["diagnostics"] if d["code"] == "zero-denominator"]
+    assert len(zero) == 67 and all(d["acknowledged"] for d in zero)
 
 
 @pytest.mark.parametrize(

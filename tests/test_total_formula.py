@@ -129,7 +129,9 @@ def test_formatting_round_trips() -> None:
         ("total 20 = item 1 - half + 0 * item D_1",
          [("total-max", "the total is declared 20 but its formula "
            "'item 1 - half + 0 * item D_1' reaches at most 30")]),
-        ("total 40 = item D_1 + item D_1 / x", []),  # x can be 0: not analysed
+        ("total 40 = item D_1 + item D_1 / x",  # x can be 0: not analysed, but warned
+         [("zero-denominator", "item D_1 / x divides by x, which can be 0, and does not "
+           "say what that means")]),
         ("total 30 = item D_1", []),
         ("total 1 = x > 2", [("type-mismatch", "expected a number here, but this is a condition"),
                              ("unused-sheet", "sheet D_1 is not part of the total and nothing "

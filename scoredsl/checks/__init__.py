@@ -19,6 +19,7 @@ from scoredsl.checks.names import (
     check_unknown_names,
     check_unused_inputs,
 )
+from scoredsl.checks.outcomes import check_outcomes_reachable, check_zero_denominators
 from scoredsl.checks.points import (
     check_band_exceeds_max,
     check_item_shape,
@@ -54,6 +55,8 @@ CHECKS: tuple[Check, ...] = (
     check_weights_sum,
     check_unused_inputs,
     check_readings,
+    check_outcomes_reachable,
+    check_zero_denominators,
 )
 
 
@@ -87,6 +90,8 @@ def _accepts(scheme: n.Scheme) -> Iterator[tuple[n.Accept, tuple[str, ...]]]:
                 yield from ((a, (f"gate:{gid}",)) for a in body if isinstance(a, n.Accept))
             case n.Levels(body=body):
                 yield from ((a, ("levels",)) for a in body if isinstance(a, n.Accept))
+            case n.Outcomes(body=body):
+                yield from ((a, ("outcomes",)) for a in body if isinstance(a, n.Accept))
     for item, _ in scheme.walk_items():
         yield from ((a, (f"item:{item.id}",)) for a in item.body if isinstance(a, n.Accept))
 

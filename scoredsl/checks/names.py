@@ -21,6 +21,7 @@ def check_duplicate_ids(scope: Scope) -> Iterator[Diagnostic]:
         ),
         ("level", [(lv.name, lv.span, "levels") for lv in scheme.levels]),
         ("gate", [(g.id, g.span, f"gate:{g.id}") for g in scheme.gates]),
+        ("outcome", [(o.name, o.name_span, "outcomes") for o in scheme.outcomes]),
     ]
     for kind, entries in groups:
         seen: dict[str, Span] = {}
@@ -38,7 +39,7 @@ def check_duplicate_ids(scope: Scope) -> Iterator[Diagnostic]:
                 seen[name] = span
 
 
-def _expressions(scope: Scope) -> Iterator[tuple[n.Expr, str, bool]]:
+def expressions(scope: Scope) -> Iterator[tuple[n.Expr, str, bool]]:
     """Every expression with its anchor and whether `total` may be used in it."""
     scheme = scope.scheme
     if scheme.total is not None and scheme.total.formula is not None:
@@ -56,13 +57,41 @@ def _expressions(scope: Scope) -> Iterator[tuple[n.Expr, str, bool]]:
             yield req.condition, f"gate:{gate.id}", True
     for level in scheme.levels:
         yield level.condition, "levels", True
+    for outcome in scheme.outcomes:
+        if outcome.condition is not None:
+            yield outcome.condition, "outcomes", True
+
+
+GATE_READERS = ("levels", "outcomes")  # where `gate ID` may be read: after every gate
+
+
+def _unknown_gate(sub: n.GateRef, anchor: str, gates: list[str]) -> Iterator[Diagnostic]:
+    if anchor not in GATE_READERS:
+        yield error(
+            "unknown-name",
+            f"gate {sub.gate_id} can only be read in levels and outcomes",
+            sub.span,
+            "a gate is decided after every item and value is scored",
+            anchor=anchor,
+        )
+    elif sub.gate_id not in gates:
+        yield error(
+            "unknown-name",
+            f"there is no gate {sub.gate_id}",
+            sub.span,
+            *did_you_mean(sub.gate_id, gates),
+            anchor=anchor,
+        )
 
 
 def check_unknown_names(scope: Scope) -> Iterator[Diagnostic]:
     known = {**scope.inputs, **scope.values}
-    for expr, anchor, total_ok in _expressions(scope):
+    gates = [g.id for g in scope.scheme.gates]
+    for expr, anchor, total_ok in expressions(scope):
         for sub in walk_expr(expr):
             match sub:
+                case n.GateRef():
+                    yield from _unknown_gate(sub, anchor, gates)
                 case n.Name(name) if name not in known and not (total_ok and name == "total"):
                     where = "an input or value" + (" (or total)" if total_ok else "")
                     yield error(
@@ -135,6 +164,7 @@ def _unknown_lookup_inputs(scope: Scope) -> Iterator[Diagnostic]:
 
 def _unknown_example_names(scope: Scope) -> Iterator[Diagnostic]:
     labels = scope.labels()
+    outcomes = [o.name for o in scope.scheme.outcomes]
     for example in scope.scheme.examples:
         anchor = f"example:{example.name}"
         for stmt in example.body:
@@ -165,11 +195,19 @@ def _unknown_example_names(scope: Scope) -> Iterator[Diagnostic]:
                         *did_you_mean(name, scope.levels),
                         anchor=anchor,
                     )
+                case n.Expect("outcome", str(name)) if name not in outcomes:
+                    yield error(
+                        "unknown-name",
+                        f"there is no outcome '{name}'",
+                        stmt.span,
+                        *did_you_mean(name, outcomes),
+                        anchor=anchor,
+                    )
 
 
 def check_unused_inputs(scope: Scope) -> Iterator[Diagnostic]:
     used: set[str] = set()
-    for expr, _, _ in _expressions(scope):
+    for expr, _, _ in expressions(scope):
         used.update(sub.name for sub in walk_expr(expr) if isinstance(sub, n.Name))
     for item, _ in scope.scheme.walk_items():
         if isinstance(item.kind, n.Lookup):

@@ -36,7 +36,7 @@ def infer(expr: n.Expr, scope: Scope, seen: frozenset[str] = frozenset()) -> str
             return NUMBER
         case n.Name(name) if name not in scope.values and name != "total":
             return UNKNOWN
-        case n.Not() | n.Compare():
+        case n.Not() | n.Compare() | n.GateRef():
             return BOOL
         case n.Binary(op) if op in ("and", "or"):
             return BOOL
@@ -152,6 +152,9 @@ def check_types(scope: Scope) -> Iterator[Diagnostic]:
             yield from _check_expr(req.condition, BOOL, scope, f"gate:{gate.id}")
     for level in scheme.levels:
         yield from _check_expr(level.condition, BOOL, scope, "levels")
+    for outcome in scheme.outcomes:
+        if outcome.condition is not None:
+            yield from _check_expr(outcome.condition, BOOL, scope, "outcomes")
     for inp in scheme.inputs:
         if inp.domain is not None:
             if inp.type == BOOL:

@@ -97,6 +97,7 @@ def _expressions(scheme: n.Scheme) -> Iterator[n.Expr]:
         yield from (req.condition for req in gate.requires)
     for level in scheme.levels:
         yield level.condition
+    yield from (o.condition for o in scheme.outcomes if o.condition is not None)
 
 
 def occurrences(scope: Scope) -> Iterator[Occurrence]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 CSV_COLUMNS = ("id", "eligible", "total", "level", "level_label", "error")
+OUTCOME_COLUMNS = ("outcome", "outcome_label")  # last, only for a scheme with outcomes
 
 
 class BatchWriter:
@@ -40,9 +41,11 @@ class BatchWriter:
         self.out = out
         self.fmt = fmt
         self.top = [i.id for i in plan.top_items]
+        self.outcomes = bool(plan.outcomes)
         self.csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self.csv is not None and header:
-            self.csv.writerow([*CSV_COLUMNS, *self.top])
+            extra = OUTCOME_COLUMNS if self.outcomes else ()
+            self.csv.writerow([*CSV_COLUMNS, *self.top, *extra])
 
     def row(self, ident: str, raw: Any) -> str | None:
         """Write one row; return its error message, if any."""
@@ -64,6 +67,8 @@ class BatchWriter:
                 number(result.total), neutralise_cell(result.level or ""),
                 neutralise_cell(result.level_label or ""), "",
                 *(number(scores[t]) for t in self.top),
+                *((neutralise_cell(result.outcome or ""),
+                   neutralise_cell(result.outcome_label or "")) if self.outcomes else ()),
             ])  # fmt: skip
         else:
             doc = result.to_dict()
@@ -74,7 +79,8 @@ class BatchWriter:
     def _error(self, ident: str, message: str) -> str:
         if self.csv is not None:
             cells = [neutralise_cell(ident), neutralise_cell(message)]
-            self.csv.writerow([cells[0], "", "", "", "", cells[1], *([""] * len(self.top))])
+            blank = len(self.top) + (len(OUTCOME_COLUMNS) if self.outcomes else 0)
+            self.csv.writerow([cells[0], "", "", "", "", cells[1], *([""] * blank)])
         else:
             self.out.write(exactjson.dumps({"id": ident, "error": message}) + "\n")
         return message

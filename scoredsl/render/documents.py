@@ -43,6 +43,8 @@ WORDS = {
         "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
         "decisive": "评定依据",
         "readings": "本方案的解读", "where": "位置", "reading": "解读",
+        "outcomes": "结论", "outcome": "结论", "otherwise": "以上均不成立时",
+        "outcomes_rule": "按所列顺序判定，取第一个条件成立的结论。", "no_outcome": "无结论",
         "sheet": "打分表（不计入总分）", "total_is": "总分按公式计算",
     },
     "en": {
@@ -67,6 +69,9 @@ WORDS = {
         "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
         "chart_of": "Score by {}", "decisive": "Decisive values",
         "readings": "Readings", "where": "Where", "reading": "Reading",
+        "outcomes": "Outcomes", "outcome": "Outcome", "otherwise": "none of the above",
+        "outcomes_rule": "Decided in the order listed: the first whose condition holds.",
+        "no_outcome": "no outcome",
         "sheet": "scoring sheet (not in the total)", "total_is": "The total is a formula",
     },
 }  # fmt: skip

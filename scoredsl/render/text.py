@@ -34,6 +34,11 @@ def result_text(result: Result, lang: str = "en") -> str:
         label = next(lv.label for lv in p.levels if lv.name == name)
         more = t("more", needs=number(needs)) if needs is not None else ""
         lines.append(t("next", level=name, label=label, more=more))
+    if p.outcomes:
+        outcome = t("none")
+        if result.outcome is not None:
+            outcome = f"{result.outcome} {result.outcome_label}: {result.outcome_text(lang)}"
+        lines.append(t("outcome", outcome=outcome))
     labels = {v.name: v.label for v in p.values}
     shows = {v.name: v.show for v in p.values}
     for name, value in result.values.items():

@@ -47,6 +47,9 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "extends": ("error", 3, 8, 3, 20),
     "reading": ("note", 30, 5, 30, 62),
     "level-not-nested": ("warning", 32, 5, 32, 36),
+    "empty-group": ("error", 11, 9, 11, 13),
+    "unknown-group": ("error", 32, 40, 32, 45),
+    "unknown-member": ("error", 32, 53, 32, 58),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -77,6 +80,9 @@ MESSAGES = {
     "本方案读作“至少60/75/90分”",
     "level-not-nested": "level 'excellent' does not imply 'good', the level below it: "
     "total = 95, answer_rate = 42.5% meets 'excellent' but not 'good' (answer_rate >= 85%)",
+    "empty-group": "group 'site' has no members",
+    "unknown-group": "'sites' is not a group of this scheme",
+    "unknown-member": "'nigth' is not a member of group 'site' (its members are day, night)",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -188,7 +194,7 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (20, 4, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (23, 4, 1)
 
 
 def test_an_accepted_diagnostic_is_a_note(

@@ -193,7 +193,7 @@ class Builder(Transformer[Token, n.Scheme]):
 
     def formula(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Formula, tuple[Any, ...]]:
         expr, *block = children
-        body = block[0] if block and block[0] is not None else ()
+        body = tuple(block[0]) if block and block[0] is not None else ()
         return n.Formula(expr, self._span(meta)), body
 
     def lookup(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Lookup, tuple[Any, ...]]:

@@ -176,39 +176,50 @@ class _Expander:
         scope = env or {}
         changes: dict[str, object] = {}
         if isinstance(s, n.Value | n.Item) and isinstance(s.kind, n.Formula):
-            changes["kind"] = self._formula(s.kind, scope)
+            kind = self._formula(s.kind, scope)
+            if kind is not s.kind:
+                changes["kind"] = kind
         if isinstance(s, n.Value | n.Item | n.Gate | n.Levels):
-            changes["body"] = tuple(self.stmt(x, scope) for x in s.body)
+            body = tuple(self.stmt(x, scope) for x in s.body)
+            if any(a is not b for a, b in zip(body, s.body, strict=True)):
+                changes["body"] = body
         if isinstance(s, n.Veto | n.Require | n.Level):
             condition = self.expr(s.condition, scope)
             if condition is not s.condition:
                 changes["condition"] = condition
-                changes["written"] = expr_text(s.condition)
+                changes["written"] = self._written(s.condition, scope)
         return attrs.evolve(s, **changes) if changes else s  # type: ignore[misc]
 
     def _formula(self, f: n.Formula, env: dict[str, str]) -> n.Formula:
         expanded = self.expr(f.expr, env)
         if expanded is f.expr:
             return f
-        has_quantifier = any(isinstance(e, n.Quantified) for e in _walk(f.expr))
-        return attrs.evolve(f, expr=expanded, written=expr_text(f.expr) if has_quantifier else None)
+        return attrs.evolve(f, expr=expanded, written=self._written(f.expr, env))
+
+    def _written(self, e: n.Expr, env: dict[str, str]) -> str | None:
+        """The text the plan keeps for an expression with a quantifier: as written, with a
+        member's names (``p1_items`` for ``items``) outside the quantifiers; None without
+        one (the expansion's own text is then the written one)."""
+        if not any(isinstance(x, n.Quantified) for x in _walk(e)):
+            return None
+        return expr_text(_Expander({}, []).expr(e, env, expand=False))
 
     # ---- expressions ------------------------------------------------------------------
 
-    def expr(self, e: n.Expr, env: dict[str, str]) -> n.Expr:
-        """`e` with its quantifiers expanded and the names of `env` renamed; `e` itself
-        (the same object) when nothing changes."""
+    def expr(self, e: n.Expr, env: dict[str, str], expand: bool = True) -> n.Expr:
+        """`e` with its quantifiers expanded (unless not `expand`: then kept as written) and
+        the names of `env` renamed; `e` itself (the same object) when nothing changes."""
         match e:
             case n.Name(name) if name in env:
                 return attrs.evolve(e, name=env[name])
             case n.Neg(operand) | n.Not(operand):
-                inner = self.expr(operand, env)
+                inner = self.expr(operand, env, expand)
                 return e if inner is operand else attrs.evolve(e, operand=inner)
             case n.Binary(_, left, right):
-                a, b = self.expr(left, env), self.expr(right, env)
+                a, b = self.expr(left, env, expand), self.expr(right, env, expand)
                 return e if (a is left and b is right) else attrs.evolve(e, left=a, right=b)
             case n.Compare(operands) | n.Call(_, operands):
-                new = tuple(self.expr(o, env) for o in operands)
+                new = tuple(self.expr(o, env, expand) for o in operands)
                 if all(x is y for x, y in zip(new, operands, strict=True)):
                     return e
                 if isinstance(e, n.Compare):
@@ -223,7 +234,7 @@ class _Expander:
                 )
                 changed = any(x is not y for x, y in zip(renamed, terms, strict=True))
                 return attrs.evolve(e, terms=renamed) if changed else e
-            case n.Quantified():
+            case n.Quantified() if expand:
                 return self._quantified(e, env)
         return e
 
@@ -293,5 +304,5 @@ class _Expander:
                     f"write {q.last}..{q.first}",
                 )
             )
-            return []
+            return list(members)  # go on over every member, as after an unknown member
         return list(members[low : high + 1])

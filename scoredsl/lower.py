@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from scoredsl import nodes as n
 from scoredsl import plan as p
+from scoredsl.groups import expand_groups
 from scoredsl.intervals import Interval, IntervalSet
 from scoredsl.printer import expr as expr_text
 from scoredsl.semantics import (
@@ -137,6 +138,7 @@ def required_inputs(scheme: n.Scheme, scope: Scope) -> set[str]:
 
 def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Plan:
     """The plan of a scheme that checked without errors (without its hash yet)."""
+    scheme, _ = expand_groups(scheme)  # nothing to do when the loader has done it
     scope = Scope.of(scheme)
     low = _Lowerer(scope)
     required = required_inputs(scheme, scope)

@@ -17,6 +17,7 @@ quantifier), so the checks after this stage point at the group form; a level, fo
 requirement or veto that held a quantifier keeps its written text for the plan.
 
 Diagnostics: `empty-group` (a group without members, a range that selects none),
+`group-too-large` (nested quantifiers that would expand past `GROUP_EXPANSION_NODES`),
 `unknown-group` (a quantifier over a group that is not declared), `unknown-member` (a range
 end that is no member of its group), `duplicate-id` (a group or member declared twice).
 After an error the expansion goes on (over the closest group, over every member; `true`
@@ -33,6 +34,7 @@ import attrs
 
 from scoredsl import nodes as n
 from scoredsl.diagnostics import Diagnostic, error
+from scoredsl.limits import GROUP_EXPANSION_NODES
 from scoredsl.printer import expr as expr_text
 from scoredsl.semantics import did_you_mean
 
@@ -134,6 +136,8 @@ _Stmt = TypeVar("_Stmt")
 class _Expander:
     groups: dict[str, n.Group]
     diagnostics: list[Diagnostic]
+    expanded: int = 0  # nodes the quantifiers expanded to so far
+    nesting: int = 0  # quantifiers around the one being expanded
 
     # ---- declarations -----------------------------------------------------------------
 
@@ -258,11 +262,34 @@ class _Expander:
         members = self._selected(q, group)
         if not members:
             return neutral
+        size = len(members) * self._expanded_size(q.body)
+        if self.nesting == 0:  # the outermost quantifier counts for the ones inside it
+            if self.expanded + size > GROUP_EXPANSION_NODES:
+                self.diagnostics.append(
+                    error(
+                        "group-too-large",
+                        f"this {q.kind} over '{group.name}' would expand to {size:,} terms"
+                        + (
+                            f" (and the ones before it to {self.expanded:,})"
+                            if self.expanded
+                            else ""
+                        )
+                        + f", more than the {GROUP_EXPANSION_NODES:,} a scheme's quantifiers "
+                        "may expand to",
+                        q.span,
+                        "quantifiers inside quantifiers multiply: take the inner one out "
+                        "into a value of its own",
+                    )
+                )
+                return neutral
+            self.expanded += size
         terms = []
+        self.nesting += 1
         for member in members:
             inner = dict(env)
             inner.update({d.name: member_name(member, d.name) for d in group.declarations})
             terms.append(self.expr(q.body, inner))
+        self.nesting -= 1
         op = "and" if q.kind == "every" else "+"
         joined = terms[0]
         for term in terms[1:]:
@@ -270,6 +297,22 @@ class _Expander:
         if len(terms) == 1 and isinstance(joined, n.Binary | n.Compare | n.Not | n.Neg):
             joined = attrs.evolve(joined, span=q.span)
         return joined
+
+    def _expanded_size(self, e: n.Expr) -> int:
+        """How many nodes `e` becomes once its quantifiers are expanded (at most)."""
+        if isinstance(e, n.Quantified):
+            group = self.groups.get(e.group)
+            count = len(group.members) if group is not None else 1
+            return 1 + max(count, 1) * self._expanded_size(e.body)
+        children: list[n.Expr] = []
+        match e:
+            case n.Neg(operand) | n.Not(operand):
+                children = [operand]
+            case n.Binary(_, left, right):
+                children = [left, right]
+            case n.Compare(operands) | n.Call(_, operands):
+                children = list(operands)
+        return 1 + sum(self._expanded_size(c) for c in children)
 
     def _selected(self, q: n.Quantified, group: n.Group) -> list[n.Member]:
         members = group.members

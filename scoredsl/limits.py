@@ -27,6 +27,12 @@ YAML_ALIASES = 1_000  # alias references (`*name`) in one YAML document
 DATA_NESTING = 100  # mappings and lists inside one another in a YAML or JSON document
 DATA_FILE_BYTES = 64 * 1024 * 1024  # one YAML or JSON assessment file (64 MiB)
 
+# ---- groups -------------------------------------------------------------------------------
+# `every`/`sum` repeat their body once per member; nested ones multiply. An expression that
+# would expand to more nodes than this is refused (`group-too-large`) instead of filling
+# memory.
+GROUP_EXPANSION_NODES = 100_000
+
 # ---- extends ------------------------------------------------------------------------------
 EXTENDS_DEPTH = 32  # schemes in one extends chain
 

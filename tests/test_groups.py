@@ -492,3 +492,36 @@ def test_groups_are_nodes_with_spans() -> None:
     assert [m.name for m in group.members] == ["p1", "p2", "p3"]
     assert [d.name for d in group.declarations] == ["items", "done", "share"]
     assert SCHEME[group.name_span.start : group.name_span.end] == "part"
+
+
+def test_quantifiers_expand_within_one_budget_per_scheme() -> None:
+    members = "  ".join(f'm{k} "{k}"' for k in range(10))
+    nested = "sum g (sum g (sum g (sum g (x))))"  # 10 x 10 x 10 x 10 terms
+    values = "\n".join(f"  value v{k} = {nested}" for k in range(12))
+    text = f"""scheme s "t" {{
+  total 0
+  group g {{
+    members {members}
+    input x: integer
+  }}
+{values}
+}}
+"""
+    problems = [d for d in load(text)[1] if d.code == "group-too-large"]
+    assert [(d.message, d.span.start_position) for d in problems] == [
+        (
+            "this sum over 'g' would expand to 11,110 terms (and the ones before it to "
+            "99,990), more than the 100,000 a scheme's quantifiers may expand to",
+            (16, 14),
+        ),
+        (
+            "this sum over 'g' would expand to 11,110 terms (and the ones before it to "
+            "99,990), more than the 100,000 a scheme's quantifiers may expand to",
+            (17, 15),
+        ),
+        (
+            "this sum over 'g' would expand to 11,110 terms (and the ones before it to "
+            "99,990), more than the 100,000 a scheme's quantifiers may expand to",
+            (18, 15),
+        ),
+    ]

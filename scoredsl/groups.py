@@ -37,6 +37,7 @@ from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.limits import GROUP_EXPANSION_NODES
 from scoredsl.printer import expr as expr_text
 from scoredsl.semantics import did_you_mean
+from scoredsl.source import Span
 
 
 def expand_groups(scheme: n.Scheme) -> tuple[n.Scheme, list[Diagnostic]]:
@@ -290,10 +291,7 @@ class _Expander:
             inner.update({d.name: member_name(member, d.name) for d in group.declarations})
             terms.append(self.expr(q.body, inner))
         self.nesting -= 1
-        op = "and" if q.kind == "every" else "+"
-        joined = terms[0]
-        for term in terms[1:]:
-            joined = n.Binary(op, joined, term, q.span)
+        joined = _join("and" if q.kind == "every" else "+", terms, q.span)
         if len(terms) == 1 and isinstance(joined, n.Binary | n.Compare | n.Not | n.Neg):
             joined = attrs.evolve(joined, span=q.span)
         return joined
@@ -349,3 +347,19 @@ class _Expander:
             )
             return list(members)  # go on over every member, as after an unknown member
         return list(members[low : high + 1])
+
+
+_CHAIN = 16  # up to this many members a quantifier is the chain one writes by hand
+
+
+def _join(op: str, terms: list[n.Expr], span: Span) -> n.Expr:
+    """``t1 op t2 op ... op tk``: folded from the left as written by hand (so a scheme
+    rewritten with a group keeps its plan), halved into a balanced tree for a large group
+    (so that the expression stays shallow for the checks and both engines)."""
+    if len(terms) > _CHAIN:
+        middle = len(terms) // 2
+        return n.Binary(op, _join(op, terms[:middle], span), _join(op, terms[middle:], span), span)
+    joined = terms[0]
+    for term in terms[1:]:
+        joined = n.Binary(op, joined, term, span)
+    return joined

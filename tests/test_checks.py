@@ -85,7 +85,7 @@ MESSAGES = {
     "unknown-group": "'sites' is not a group of this scheme",
     "unknown-member": "'nigth' is not a member of group 'site' (its members are day, night)",
     "group-too-large": "this sum over 'site' would expand to 262,142 terms (and the ones before "
-    "it to 2), more than the 100,000 a scheme's quantifiers may expand to",
+    "it to 2), more than the 10,000 a scheme's quantifiers may expand to",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))

@@ -517,3 +517,34 @@ def test_quantifiers_expand_within_one_budget_per_scheme(monkeypatch: pytest.Mon
         (message, (17, 15)),
         (message, (18, 15)),
     ]
+
+
+def test_a_large_group_expands_to_a_shallow_tree() -> None:
+    members = "  ".join(f'm{k} "{k}"' for k in range(1000))
+    text = f"""scheme s "t" {{
+  total 0
+  group g {{
+    members {members}
+    input x: integer >= 0
+  }}
+  value total_x = sum g (x)
+  levels {{
+    ok "OK" when every g (x >= 1)
+  }}
+}}
+"""
+    plan, diagnostics = load(text)
+    assert plan is not None, diagnostics
+
+    def depth(e: object) -> int:
+        children = [getattr(e, a) for a in ("left", "right") if hasattr(e, a)]
+        return 1 + max((depth(c) for c in children), default=0)
+
+    value = plan.values[0]
+    assert depth(value.formula) == 22  # halved 6 times, then chains of at most 16
+    inputs = {f"m{k}_x": k for k in range(1000)}
+    result = evaluate(plan, read_assessment(plan, {"inputs": inputs}))
+    assert result.values["total_x"] == sum(range(1000))
+    assert result.level is None  # m0_x is 0
+    inputs["m0_x"] = 1
+    assert evaluate(plan, read_assessment(plan, {"inputs": inputs})).level == "ok"

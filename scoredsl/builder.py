@@ -100,7 +100,8 @@ class Builder(Transformer[Token, n.Scheme]):
         return self._meta("version", meta, unquote(children[0]))
 
     def total(self, meta: LarkMeta, children: list[Any]) -> n.Total:
-        return n.Total(Decimal(str(children[0])), self._span(meta))
+        formula = children[1] if len(children) > 1 else None
+        return n.Total(Decimal(str(children[0])), self._span(meta), formula=formula)
 
     def rounding(self, meta: LarkMeta, children: list[Any]) -> n.Rounding:
         mode = str(children[1]) if len(children) > 1 and children[1] is not None else "half-up"
@@ -267,6 +268,21 @@ class Builder(Transformer[Token, n.Scheme]):
             self._span(meta),
             ident.span,
             self._tok(points),
+        )
+
+    def sheet(self, meta: LarkMeta, children: list[Any]) -> n.Item:
+        ident, label, points, *rest = children
+        body = tuple(rest[0]) if rest and isinstance(rest[0], list) else ()
+        return n.Item(
+            ident.text,
+            unquote(label),
+            Decimal(str(points)),
+            None,
+            body,
+            self._span(meta),
+            ident.span,
+            self._tok(points),
+            sheet=True,
         )
 
     def item_id(self, meta: LarkMeta, children: list[Any]) -> _Id:

@@ -10,14 +10,16 @@ those batches are evaluated row by row in Python whatever the engine.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import mmap
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,8 +94,9 @@ def _python(
                         plan, read_batch(data, source, plan), handle, text_fmt, jobs, progress
                     )
         if fmt == "parquet":
-            con = _connect()
-            _copy_parquet(con, plan, _scan_csv_output(target, plan), out, tmp)
+            typed = Path(tmp) / "out.parquet"
+            _copy(_connect(), _typed(plan, _scan_csv(target, csv_header(plan))), typed, "parquet")
+            _copy_file(typed, out)
         else:
             _copy_file(target, out)
     return rows, failed
@@ -156,9 +159,10 @@ def _connect() -> Any:
     return con
 
 
-def _source(data: Path, header: list[str]) -> exp.Select:
-    """The batch table: every cell as text, named by the header, with its row number
-    (as `scoredsl.batch` numbers rows: the CSV line, the Parquet row from 1)."""
+def _source(data: Path, header: list[str], numbered: bool = False) -> exp.Select:
+    """The batch table: every cell as text, named by the header; when `numbered`, with its
+    row number (as `scoredsl.batch` numbers rows: the CSV line, the Parquet row from 1),
+    which costs a window over the whole file."""
     string = exp.Literal.string
     if data.suffix.lower() == ".parquet":
         table: exp.Expr = exp.Anonymous(this="read_parquet", expressions=[string(str(data))])
@@ -195,6 +199,8 @@ def _source(data: Path, header: list[str]) -> exp.Select:
         table = exp.Anonymous(this="read_csv", expressions=args)
         cols = [exp.alias_(exp.column(f"c{k}"), h, quoted=True) for k, h in enumerate(header)]
         first = 1  # row_number() starts at 1; the CSV's first data line is line 2
+    if not numbered:
+        return exp.select(*cols).from_(table)
     number = exp.Add(this=exp.Window(this=exp.RowNumber()), expression=exp.Literal.number(first))
     return exp.select(*cols, exp.alias_(number, ROW, quoted=True)).from_(table)
 
@@ -225,75 +231,129 @@ def read_header(data: Path) -> list[str] | None:
     return [h.strip() for h in header]
 
 
+MEMORY_LIMIT = "512MB"  # DuckDB's share of the process; the rest stays under 1 GiB
+SENTINEL = "\x1escoredsl-python\x1e"  # marks, in the error cell, a row Python must evaluate
+
+
 def _duckdb(
     plan: Plan, data: Path, out: IO[bytes], fmt: str, jobs: int, progress: Progress | None
 ) -> tuple[int, int]:
+    """One streaming pass: DuckDB reads, scores and writes every row. A row the query
+    flags is written as one line holding SENTINEL and the row's cells as JSON; a second,
+    cheap pass (only when there is such a line) puts the Python engine's row in its place.
+    Rows keep their order, and a row's number is its line in the output."""
     header = read_header(data)
     if header is None:
         return _python(plan, data, out, fmt, jobs, progress)
     try:
-        layout_for(plan, header)
+        layout = layout_for(plan, header)
     except LayoutError:
         return _python(plan, data, out, fmt, jobs, progress)
     import duckdb
 
     con = _connect()
-    query = plan_to_sql(plan, "duckdb", header, table="batch", row_column=ROW, text=True)
-    keep = [*csv_header(plan), "_python", ROW]
-    scored = exp.select(*(exp.column(k, quoted=True) for k in keep)).from_(
-        query.select.subquery("q")
+    numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
+    query = plan_to_sql(
+        plan,
+        "duckdb",
+        header,
+        table="batch",
+        row_column=ROW if numbered else None,
+        text=True,
+        raw=True,
     )
-    try:
-        con.execute(
-            exp.Create(
-                this=exp.to_table("batch"), kind="VIEW", expression=_source(data, header)
-            ).sql("duckdb")
+    python = exp.column("_python", quoted=True)
+    marked = exp.DPipe(
+        this=exp.Literal.string(SENTINEL), expression=exp.column("_raw", quoted=True)
+    )
+    cells = []
+    for name in csv_header(plan):
+        value = marked if name == "error" else exp.Null()
+        picked = exp.Case(
+            ifs=[exp.If(this=python.copy(), true=value)], default=exp.column(name, quoted=True)
         )
-        con.execute(
-            exp.Create(
-                this=exp.to_table("scored"),
-                kind="TABLE",
-                expression=scored,
-                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            ).sql("duckdb")
-        )
-    except (
-        duckdb.Error
-    ):  # a row the SQL reader cannot take (cell count, encoding): Python reads all
-        return _python(plan, data, out, fmt, jobs, progress)
-    rows = con.execute("SELECT count(*) FROM scored").fetchone()[0]
-    flagged = [
-        r[0]
-        for r in con.execute(
-            exp.select(exp.column(ROW, quoted=True))
-            .from_("scored")
-            .where(exp.column("_python", quoted=True))
-            .order_by(exp.column(ROW, quoted=True))
-            .sql("duckdb")
-        ).fetchall()
-    ]
+        cells.append(exp.alias_(picked, name, quoted=True))
+    scored = exp.select(*cells).from_(query.select.subquery("q", copy=False), copy=False)
+    first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
-        failed = 0
-        if flagged:
-            try:
-                failed, blank = _python_rows(con, plan, header, flagged, Path(tmp))
-            except _Reread:
-                return _python(plan, data, out, fmt, jobs, progress)
-            rows -= blank
-        if progress is not None:
-            progress(rows, failed)
-        final = (
-            exp.select(*(exp.column(k, quoted=True) for k in csv_header(plan)))
-            .from_("scored")
-            .order_by(exp.column(ROW, quoted=True))
-        )
-        if fmt == "parquet":
-            _copy_parquet(con, plan, final, out, tmp)
-        else:
-            target = Path(tmp) / "out.csv"
-            _copy(con, final, target, "csv")
-            _copy_file(target, out)
+        target = Path(tmp) / f"sql.{fmt}"
+        # Bounded memory whatever the row count: DuckDB spills to the run's own folder.
+        _set(con, "memory_limit", MEMORY_LIMIT)
+        _set(con, "temp_directory", tmp)
+        try:
+            con.execute(
+                exp.Create(
+                    this=exp.to_table("batch"),
+                    kind="VIEW",
+                    expression=_source(data, header, numbered),
+                ).sql("duckdb")
+            )
+            if fmt == "parquet":
+                scored = _typed(plan, scored)
+            about = _estimated_rows(data) if progress is not None else 0
+            rows = _copy_watched(con, scored, target, fmt, about, progress)
+        except duckdb.Error:  # a row the SQL reader cannot take (cell count, encoding)
+            return _python(plan, data, out, fmt, jobs, progress)
+        try:
+            if fmt == "parquet":
+                failed, blank = _patch_parquet(con, plan, header, target, first, out, tmp)
+            else:
+                failed, blank = _patch_csv(plan, header, target, first, out, Path(tmp))
+        except _Reread:
+            return _python(plan, data, out, fmt, jobs, progress)
+    rows -= blank
+    if progress is not None:
+        progress(rows, failed)
     return rows, failed
+
+
+def _set(con: Any, name: str, value: str) -> None:
+    item = exp.SetItem(this=exp.EQ(this=exp.var(name), expression=exp.Literal.string(value)))
+    con.execute(exp.Set(expressions=[item]).sql("duckdb"))
+
+
+def _copy_watched(
+    con: Any, query: exp.Select, target: Path, fmt: str, rows: int, progress: Progress | None
+) -> int:
+    """COPY `query` to `target`; meanwhile report DuckDB's progress through a file of
+    about `rows` rows. The number of rows written."""
+    if progress is None:
+        return _copy(con, query, target, fmt)
+    import threading
+
+    result: list[int | BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(_copy(con, query, target, fmt))
+        except BaseException as exc:  # raised again in the caller's thread
+            result.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+        share = con.query_progress()  # per cent of the scan done, -1 before it starts
+        if worker.is_alive() and share > 0:
+            progress(int(rows * min(share, 100) / 100), 0)
+    outcome = result[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _estimated_rows(data: Path) -> int:
+    """About how many rows `data` has: Parquet says; a CSV file's size over the length of
+    its first lines."""
+    if data.suffix.lower() == ".parquet":
+        table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
+        query = exp.select(exp.func("count", exp.Star())).from_(table)
+        return int(_connect().execute(query.sql("duckdb")).fetchone()[0])
+    with data.open("rb") as handle:
+        sample = handle.read(1 << 20)
+        size = os.fstat(handle.fileno()).st_size
+    lines = max(sample.count(b"\n"), 1)
+    return max(int(size * lines / max(len(sample), 1)) - 1, 0)
 
 
 def python_cells(
@@ -314,101 +374,142 @@ def python_cells(
             yield number, out, failed
 
 
-def _raw_cells(con: Any, header: list[str], flagged: list[int]) -> Iterator[tuple[int, list[str]]]:
-    """The flagged rows' cells as the SQL source read them, in order."""
-    row = exp.column(ROW, quoted=True)
-    cols = [exp.column(h, quoted=True) for h in header]
-    wanted = exp.In(this=row.copy(), expressions=[exp.Literal.number(n) for n in flagged])
-    query = exp.select(row, *cols).from_("batch").where(wanted).order_by(row.copy())
-    cursor = con.execute(query.sql("duckdb"))
-    while chunk := cursor.fetchmany(10000):
-        for number, *cells in chunk:
-            yield int(number), ["" if c is None else str(c) for c in cells]
+def _sentinel_cells(marked: bytes) -> list[str]:
+    """The input cells carried by a marked error cell (SENTINEL, then base64 JSON)."""
+    cells = json.loads(base64.b64decode(marked[len(SENTINEL.encode("utf-8")) :]))
+    return ["" if c is None else str(c) for c in cells]
 
 
-def _python_rows(
-    con: Any, plan: Plan, header: list[str], flagged: list[int], tmp: Path
+def _patch_csv(
+    plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: Path
 ) -> tuple[int, int]:
-    """Evaluate the flagged rows in Python and put their cells into `scored` (a blank row
-    is dropped, as Python skips it); return how many failed and how many were blank."""
-    fixed = tmp / "python-rows.csv"
+    """Copy `source` to `out`, every marked line replaced by the Python engine's row;
+    return (failed, blank) rows."""
+    marker = SENTINEL.encode("utf-8")
+    with source.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            at = view.find(marker)
+            if at < 0:
+                _copy_file(source, out)
+                return 0, 0
+            failed = blank = 0
+            patched = tmp / "patched.csv"
+            with patched.open("wb") as target:
+                done, line = 0, 1  # the offset and line number the copy has reached
+                while at >= 0:
+                    start = view.rfind(b"\n", 0, at) + 1
+                    end = view.find(b"\n", at)
+                    end = len(view) if end < 0 else end + 1
+                    chunk = view[done:start]
+                    target.write(chunk)
+                    line += chunk.count(b"\n")
+                    comma = view.find(b",", at, end)
+                    stop = comma if comma >= 0 else len(view[:end].rstrip(b"\n"))
+                    cells = _sentinel_cells(view[at:stop])
+                    number = line - 2 + first
+                    for _, fixed, bad in python_cells(plan, header, [(number, cells)]):
+                        failed += bad
+                        if fixed is None:
+                            blank += 1
+                        else:
+                            buffer = io.StringIO()
+                            csv.writer(buffer, lineterminator="\n").writerow(fixed)
+                            target.write(buffer.getvalue().encode("utf-8"))
+                    done, line = end, line + 1
+                    at = view.find(marker, end)
+                target.write(view[done:])
+        finally:
+            if isinstance(view, mmap.mmap):
+                view.close()
+    _copy_file(patched, out)
+    return failed, blank
+
+
+def _patch_parquet(
+    con: Any, plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: str
+) -> tuple[int, int]:
+    """`source` to `out`, the marked rows replaced by the Python engine's; (failed, blank)."""
+    table = exp.Anonymous(
+        this="read_parquet",
+        expressions=[
+            exp.Literal.string(str(source)),
+            exp.EQ(this=exp.var("file_row_number"), expression=exp.true()),
+        ],
+    )
+    position = exp.column("file_row_number", quoted=True)
+    error = exp.column("error", quoted=True)
+    marked = exp.func("STARTS_WITH", error.copy(), exp.Literal.string(SENTINEL))
+    found = con.execute(
+        exp.select(position.copy(), error.copy()).from_(table.copy()).where(marked).sql("duckdb")
+    ).fetchall()
+    if not found:
+        _copy_file(source, out)
+        return 0, 0
+    rows = ((int(k) + first, _sentinel_cells(e.encode("utf-8"))) for k, e in found)
+    fixed = Path(tmp) / "python-rows.csv"
     failed = 0
     blank: list[int] = []
     with fixed.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([ROW, *csv_header(plan)])
-        for number, cells, bad in python_cells(plan, header, _raw_cells(con, header, flagged)):
+        for number, cells, bad in python_cells(plan, header, rows):
             failed += bad
             if cells is None:
-                blank.append(number)
+                blank.append(number - first)
             else:
-                writer.writerow([number, *cells])
+                writer.writerow([number - first, *cells])
     names = csv_header(plan)
-    types = exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR"))
-            for n in [ROW, *names]
-        ]
+    fix = _typed(plan, _scan_csv(fixed, [ROW, *names]), keep=[ROW])
+    at = exp.column("file_row_number", table="s", quoted=True)
+    taken = exp.Not(
+        this=exp.Is(this=exp.column(ROW, table="f", quoted=True), expression=exp.Null())
     )
-    source = exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            exp.Literal.string(str(fixed)),
-            exp.EQ(this=exp.var("header"), expression=exp.true()),
-            exp.EQ(this=exp.var("columns"), expression=types),
-            exp.EQ(this=exp.var("quote"), expression=exp.Literal.string('"')),
-            exp.EQ(this=exp.var("escape"), expression=exp.Literal.string('"')),
-        ],
+    merged = (
+        exp.select(*(_either(taken, n) for n in names))
+        .from_(table.as_("s"))
+        .join(
+            fix.subquery("f"),
+            on=exp.EQ(this=exp.column(ROW, table="f", quoted=True), expression=at.copy()),
+            join_type="left",
+        )
     )
-    con.execute(
-        exp.Create(
-            this=exp.to_table("fix"),
-            kind="TABLE",
-            expression=exp.select(exp.Star()).from_(source),
-            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-        ).sql("duckdb")
-    )
-    update = exp.Update(
-        this=exp.to_table("scored"),
-        expressions=[
-            exp.EQ(
-                this=exp.column(n, quoted=True), expression=exp.column(n, table="fix", quoted=True)
-            )
-            for n in names
-        ],
-        from_=exp.From(this=exp.to_table("fix")),
-        where=exp.Where(
-            this=exp.EQ(
-                this=exp.column(ROW, table="scored", quoted=True),
-                expression=exp.Cast(
-                    this=exp.column(ROW, table="fix", quoted=True), to=exp.DataType.build("BIGINT")
-                ),
-            )
-        ),
-    )
-    con.execute(update.sql("duckdb"))
     if blank:
-        where = exp.column(ROW, quoted=True).isin(*(exp.Literal.number(n) for n in blank))
-        con.execute(exp.delete("scored", where=where).sql("duckdb"))
+        merged = merged.where(exp.Not(this=at.copy().isin(*map(exp.Literal.number, blank))))
+    merged = merged.order_by(at.copy())
+    target = Path(tmp) / "patched.parquet"
+    _copy(con, merged, target, "parquet")
+    _copy_file(target, out)
     return failed, len(blank)
 
 
-def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> None:
+def _either(taken: exp.Expr, name: str) -> exp.Expr:
+    """Column `name` from the Python row `f` where there is one, else from `s`."""
+    value = exp.Case(
+        ifs=[exp.If(this=taken.copy(), true=exp.column(name, table="f", quoted=True))],
+        default=exp.column(name, table="s", quoted=True),
+    )
+    return exp.alias_(value, name, quoted=True)
+
+
+def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> int:
+    """COPY `query` to `target` as csv or parquet; the number of rows written."""
     options = exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var(fmt.upper()))
     extra = (
         [exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true())] if fmt == "csv" else []
     )
     copy = exp.Copy(
-        this=query.subquery(),
+        this=query.subquery(copy=False),
         kind=False,
         files=[exp.Literal.string(str(target))],
         params=[options, *extra],
     )
-    con.execute(copy.sql("duckdb"))
+    return int(con.execute(copy.sql("duckdb")).fetchone()[0])
 
 
-def _scan_csv_output(path: Path, plan: Plan) -> exp.Select:
-    names = csv_header(plan)
+def _scan_csv(path: Path, names: list[str]) -> exp.Select:
+    """A CSV file with a header of `names`, every cell as text."""
     types = exp.Struct(
         expressions=[
             exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR"))
@@ -428,10 +529,11 @@ def _scan_csv_output(path: Path, plan: Plan) -> exp.Select:
     return exp.select(*(exp.column(n, quoted=True) for n in names)).from_(source)
 
 
-def _copy_parquet(con: Any, plan: Plan, rows: exp.Select, out: IO[bytes], tmp: str) -> None:
-    """The CSV columns, typed: `eligible` BOOLEAN, numbers DECIMAL(38, PLACES)."""
+def _typed(plan: Plan, rows: exp.Select, keep: Sequence[str] = ()) -> exp.Select:
+    """The CSV columns of `rows` (and `keep`) typed for Parquet: `eligible` BOOLEAN, numbers
+    DECIMAL(38, PLACES), the rest text."""
     numbers = {"total", *(i.id for i in plan.top_items)}
-    cols = []
+    cols: list[exp.Expr] = [exp.column(k, quoted=True) for k in keep]
     for name in csv_header(plan):
         col: exp.Expr = exp.column(name, quoted=True)
         if name == "eligible":
@@ -439,9 +541,7 @@ def _copy_parquet(con: Any, plan: Plan, rows: exp.Select, out: IO[bytes], tmp: s
         elif name in numbers:
             col = exp.Cast(this=col, to=exp.DataType.build(f"DECIMAL(38, {PLACES})"))
         cols.append(exp.alias_(col, name, quoted=True))
-    target = Path(tmp) / "out.parquet"
-    _copy(con, exp.select(*cols).from_(rows.subquery("r")), target, "parquet")
-    _copy_file(target, out)
+    return exp.select(*cols).from_(rows.subquery("r", copy=False), copy=False)
 
 
 def _copy_file(path: Path, out: IO[bytes]) -> None:

@@ -260,9 +260,10 @@ class Program:
         self.vetoes_only = self._anchors(vetoes_only=True)
         self.order = self._order(self.anchor)
         self.order_vetoes = self._order(self.vetoes_only[0])
-        self.tops = [self.item_index[i.id] for i in plan.top_items]
+        self.tops = [self.item_index[i.id] for i in plan.summed_items]
+        self.total_formula = None if plan.total_formula is None else self.expr(plan.total_formula)
         self.gates = [
-            [(self.expr(r.condition), p.input_names(r.condition)) for r in gate.requires]
+            [(self.expr(r.condition), p.fact_names(r.condition)) for r in gate.requires]
             for gate in plan.gates
         ]
         self.levels = [self.expr(lv.condition) for lv in plan.levels]
@@ -345,9 +346,11 @@ class Program:
         return lookup
 
     def facts(self, row: _Row, names: list[str]) -> tuple[Fact, ...]:
-        """The inputs a condition reads, with their values (absent ones left out)."""
-        slots, index = row.slots, self.input_slot
-        return tuple((n, slots[index[n]]) for n in names if slots[index[n]] is not _UNSET)
+        """The inputs (and values) a condition reads, with their values (absent or not
+        computed ones left out)."""
+        slots, index, values = row.slots, self.input_slot, self.value_slot
+        found = ((n, slots[index[n] if n in index else values[n]]) for n in names)
+        return tuple((n, x) for n, x in found if x is not _UNSET and x is not None)
 
     # ---- items ------------------------------------------------------------------------
 
@@ -504,7 +507,10 @@ class Program:
             else:
                 slots[slot], decisions[k] = ZERO, why
         base = self.item_base
-        total = self.rounding(sum((slots[base + k] for k in self.tops), ZERO))
+        if self.total_formula is None:
+            total = self.rounding(sum((slots[base + k] for k in self.tops), ZERO))
+        else:
+            total = self.rounding(self.total_formula(row))
         row.total = total
         gates = tuple(self._gate(row, g) for g in range(len(plan.gates)))
         eligible = all(g.passed for g in gates)

@@ -204,7 +204,8 @@ class _Printer:
         yield _Line(d, f"{m.key} {quote(m.value)}", m.span.start)
 
     def stmt_Total(self, t: n.Total, d: int) -> Iterator[_Line]:
-        yield _Line(d, f"total {number(t.points)}", t.span.start)
+        formula = "" if t.formula is None else f" = {expr(t.formula)}"
+        yield _Line(d, f"total {number(t.points)}{formula}", t.span.start)
 
     def stmt_Rounding(self, r: n.Rounding, d: int) -> Iterator[_Line]:
         yield _Line(d, f"rounding {r.places} {r.mode}", r.span.start)
@@ -251,7 +252,8 @@ class _Printer:
         yield from self._kind(head, v.kind, v.body, d, v.span.start, v.span.end)
 
     def stmt_Item(self, i: n.Item, d: int) -> Iterator[_Line]:
-        head = f"item {i.id} {quote(i.label)} {number(i.points)}"
+        keyword = "sheet" if i.sheet else "item"
+        head = f"{keyword} {i.id} {quote(i.label)} {number(i.points)}"
         yield from self._kind(head, i.kind, i.body, d, i.span.start, i.span.end)
 
     def _kind(

@@ -101,6 +101,8 @@ def _stmt_exprs(stmt: object) -> Iterator[n.Expr]:
                 yield from _stmt_exprs(sub)
         case n.Veto(condition) | n.Require(condition) | n.Level(condition=condition):
             yield condition
+        case n.Total(formula=formula) if formula is not None:
+            yield formula
 
 
 def _declaration_problems(declared: list[n.Group]) -> Iterator[Diagnostic]:
@@ -188,6 +190,10 @@ class _Expander:
             body = tuple(self.stmt(x, scope) for x in s.body)
             if any(a is not b for a, b in zip(body, s.body, strict=True)):
                 changes["body"] = body
+        if isinstance(s, n.Total) and s.formula is not None:
+            formula = self.expr(s.formula, scope)
+            if formula is not s.formula:
+                changes["formula"] = formula
         if isinstance(s, n.Veto | n.Require | n.Level):
             condition = self.expr(s.condition, scope)
             if condition is not s.condition:

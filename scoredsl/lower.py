@@ -120,6 +120,8 @@ def required_inputs(scheme: n.Scheme, scope: Scope) -> set[str]:
         roots.extend(v.condition for v in item.vetoes)
     roots.extend(r.condition for g in scheme.gates for r in g.requires)
     roots.extend(lv.condition for lv in scheme.levels)
+    if scheme.total is not None and scheme.total.formula is not None:
+        roots.append(scheme.total.formula)  # the total is a score
     seen: set[str] = set()
     while roots:
         for sub in walk_expr(roots.pop()):
@@ -145,6 +147,7 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
     rounding = scheme.rounding
     severe = [s for s in scheme.body if isinstance(s, n.SevereRule)]
     findings = [s for s in scheme.body if isinstance(s, n.FindingsRule)]
+    total_formula = None if scheme.total is None else scheme.total.formula
     return p.Plan(
         id=scheme.id,
         title=scheme.title,
@@ -191,6 +194,8 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
         tiers=next((t.names for t in reversed(scheme.body) if isinstance(t, n.Tiers)), ()),
         acknowledged=tuple(acknowledged),
         readings=tuple(p.Reading(r.text, where) for r, where in readings(scheme)),
+        total_formula=None if total_formula is None else low.expr(total_formula),
+        total_text="" if total_formula is None else expr_text(total_formula),
     )
 
 
@@ -243,6 +248,7 @@ def _item(low: _Lowerer, scope: Scope, item: n.Item, depth: int) -> p.Item:
         "notes": tuple(note.text for note in item.notes),
         "children": tuple(c.id for c in item.children),
         "category": item.category,
+        "sheet": item.sheet,
     }
     if item.children:
         return p.Item(kind=p.ItemKind.PARENT, **common)  # type: ignore[arg-type]

@@ -274,6 +274,7 @@ class Item:
     span: Span = _span()
     id_span: Span = _span()
     points_span: Span = _span()
+    sheet: bool = attrs.field(default=False, kw_only=True)  # a scoring sheet: not in the total
 
     @property
     def children(self) -> tuple[Item, ...]:
@@ -479,10 +480,12 @@ class Meta:
 
 @attrs.frozen
 class Total:
-    """``total 1000``: the declared maximum."""
+    """``total 1000``: the declared maximum, which the top-level items add up to; or
+    ``total 203 = FORMULA``: the total is the formula, 203 its declared maximum."""
 
     points: Decimal
     span: Span = _span()
+    formula: Expr | None = attrs.field(default=None, kw_only=True)
     key = "total"
 
 

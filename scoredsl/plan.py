@@ -209,6 +209,13 @@ def walk(e: Expr) -> Iterator[Expr]:
                 yield from walk(term.ref)
 
 
+def fact_names(e: Expr) -> list[str]:
+    """The inputs and values an expression reads directly, each once, in order of
+    appearance: what a failed condition is explained by."""
+    read = (x.name for x in walk(e) if isinstance(x, InputRef | ValueRef))
+    return list(dict.fromkeys(read))
+
+
 def input_names(e: Expr) -> list[str]:
     """The inputs an expression reads directly, each once, in order of appearance."""
     return list(dict.fromkeys(x.name for x in walk(e) if isinstance(x, InputRef)))
@@ -338,6 +345,7 @@ class Item:
     notes: tuple[str, ...] = ()
     children: tuple[str, ...] = ()
     category: str | None = None
+    sheet: bool = False  # a scoring sheet: scored like an item, not counted in the total
 
 
 @attrs.frozen
@@ -409,11 +417,17 @@ class Plan:
     acknowledged: tuple[Acknowledged, ...] = ()
     readings: tuple[Reading, ...] = ()
     tiers: tuple[str, ...] = ()  # the standard's names for items at depth 1, 2, ...: 能力域
+    # `total N = FORMULA`: the total is the formula (N, `total`, its maximum); without it
+    # the total is the sum of the top-level items that are not sheets.
+    total_formula: Expr | None = None
+    total_text: str = ""  # the formula as written, for people
     _hash: str = attrs.field(default="", eq=False, alias="hash")  # computed when first read
     _index: dict[str, Item] = attrs.field(init=False, eq=False, repr=False)
     _children: dict[str, tuple[Item, ...]] = attrs.field(init=False, eq=False, repr=False)
     _top: tuple[Item, ...] = attrs.field(init=False, eq=False, repr=False)
+    _summed: tuple[Item, ...] = attrs.field(init=False, eq=False, repr=False)
     _inputs: dict[str, Input] = attrs.field(init=False, eq=False, repr=False)
+    _values: dict[str, Value] = attrs.field(init=False, eq=False, repr=False)
     _memo: dict[str, Any] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -422,7 +436,10 @@ class Plan:
         children = {i.id: tuple(index[c] for c in i.children) for i in self.items}
         object.__setattr__(self, "_children", children)
         object.__setattr__(self, "_top", tuple(i for i in self.items if i.parent is None))
+        summed = tuple(i for i in self._top if not i.sheet)
+        object.__setattr__(self, "_summed", summed)
         object.__setattr__(self, "_inputs", {i.name: i for i in self.inputs})
+        object.__setattr__(self, "_values", {v.name: v for v in self.values})
         object.__setattr__(self, "_memo", {})
 
     def children_of(self, item: Item) -> tuple[Item, ...]:
@@ -434,12 +451,21 @@ class Plan:
     def input(self, name: str) -> Input:
         return self._inputs[name]
 
+    def value(self, name: str) -> Value | None:
+        return self._values.get(name)
+
     def level(self, name: str) -> Level | None:
         return next((lv for lv in self.levels if lv.name == name), None)
 
     @property
     def top_items(self) -> tuple[Item, ...]:
         return self._top
+
+    @property
+    def summed_items(self) -> tuple[Item, ...]:
+        """The top-level items the total adds up (sheets excepted); none when the total
+        is a formula."""
+        return () if self.total_formula is not None else self._summed
 
     def derived(self, key: str, build: Callable[[Plan], T]) -> T:
         """What a consumer derives from this plan once (a compiled evaluator, an index of
@@ -555,7 +581,15 @@ def _converter() -> cattrs.Converter:
     )
     omit = override(omit=True)
     private: dict[str, Any] = {a.name: omit for a in attrs.fields(Plan) if not a.init}
-    c.register_unstructure_hook(Plan, make_dict_unstructure_fn(Plan, c, _hash=omit, **private))
+    # Written only when used, so that a plan without them keeps its JSON and its hash.
+    unless_used = override(omit_if_default=True)
+    c.register_unstructure_hook(Item, make_dict_unstructure_fn(Item, c, sheet=unless_used))
+    c.register_unstructure_hook(
+        Plan,
+        make_dict_unstructure_fn(
+            Plan, c, _hash=omit, total_formula=unless_used, total_text=unless_used, **private
+        ),
+    )
     c.register_structure_hook(Plan, make_dict_structure_fn(Plan, c, _hash=omit, **private))
     return c
 

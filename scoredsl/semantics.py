@@ -71,7 +71,9 @@ class Scope:
     def max_total(self) -> Decimal:
         total = self.declared_total
         return (
-            total if total is not None else sum((i.points for i in self.scheme.items), Decimal(0))
+            total
+            if total is not None
+            else sum((i.points for i in self.scheme.items if not i.sheet), Decimal(0))
         )
 
     def labels(self) -> dict[str, list[str]]:

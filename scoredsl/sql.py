@@ -5,12 +5,13 @@ items by id or unique label, findings as `ID.samples` / `ID.problems`, `severe` 
 `;`-separated ids), every cell read as text, so that validation is compiled too. The query
 is built only with sqlglot builders; `.sql(dialect=...)` writes it for an engine.
 
-Numbers are exact: every number is a whole number of 10**-PLACES units in an integer column
-(HUGEINT on DuckDB, DECIMAL(38, 0) elsewhere). Addition is exact; every multiplication and
-division is rounded half-even to PLACES places with integer arithmetic, the rule the Python
-evaluator follows (docs/language.md, "Exact arithmetic"). No float ever holds a value; a
-DOUBLE only estimates magnitudes to keep a row whose numbers would not fit away from the
-integer arithmetic.
+Numbers are exact. On DuckDB a number is a DECIMAL(38, PLACES) column, added and compared
+natively; elsewhere it is a whole number of 10**-PLACES units in a DECIMAL(38, 0) column
+(Spark and others narrow the scale of wide decimal sums, which would round). Every
+multiplication and division is done on whole numbers of units (HUGEINT or DECIMAL(38, 0))
+and rounded half-even to PLACES places, the rule the Python evaluator follows
+(docs/language.md, "Exact arithmetic"). No float ever holds a value; a DOUBLE only estimates
+magnitudes to keep a row whose numbers would not fit away from the integer arithmetic.
 
 The SQL side is strict: a row is evaluated in SQL only when every cell is in a plain
 canonical form it parses exactly and every check passes. Any other row gets `_python`
@@ -81,6 +82,7 @@ class Layout:
     scores: dict[str, str]  # item id -> column
     samples: dict[str, str]  # item id -> column
     problems: dict[str, str]  # item id -> column
+    header: tuple[str, ...] = ()  # every column, in order
 
 
 def canonical_header(plan: Plan) -> list[str]:
@@ -138,6 +140,7 @@ def layout_for(plan: Plan, header: Sequence[str]) -> Layout:
         roles["scores"],
         roles["samples"],
         roles["problems"],
+        tuple(header),
     )
 
 
@@ -153,6 +156,11 @@ class _V:
     layer: int
     bound: int | None = None
     is_bool: bool = False
+    units: int | None = None  # a constant's value in units
+
+
+_DECIMAL = exp.DataType.build(f"DECIMAL(38, {PLACES})")
+_VARCHAR = exp.DataType.build("VARCHAR")
 
 
 def _lit(n: int) -> exp.Expr:
@@ -191,15 +199,6 @@ _COMPARISONS: dict[CmpOp, Callable[[exp.Expr, exp.Expr], exp.Expr]] = {
 }
 
 
-def _default(inp: Input) -> exp.Expr:
-    """An input's declared default as SQL (a count of 10^-12 units), or NULL."""
-    if inp.default is None:
-        return exp.Null()
-    if isinstance(inp.default, bool):
-        return exp.true() if inp.default else exp.false()
-    return _lit(_units(inp.default))
-
-
 def _units(x: Decimal) -> int:
     scaled = x * SCALE
     if scaled != scaled.to_integral_value():
@@ -226,6 +225,7 @@ class _Compiler:
         self.plan = plan
         self.layout = layout
         self.dialect = dialect
+        self.decimal = dialect == "duckdb"  # numbers as DECIMAL(38, PLACES), not units
         self.int_type = exp.DataType.build(
             "HUGEINT" if dialect == "duckdb" else "DECIMAL(38, 0)", dialect="duckdb"
         )
@@ -267,8 +267,61 @@ class _Compiler:
     def cast_int(self, e: exp.Expr) -> exp.Expr:
         return exp.Cast(this=e, to=self.int_type.copy())
 
+    # ---- how a number is held -------------------------------------------------------------
+
+    def const(self, units: int) -> _V:
+        """The number of `units` as a typed constant."""
+        if self.decimal:
+            text = format(Decimal(units).scaleb(-PLACES), "f")
+            sql: exp.Expr = exp.Cast(this=exp.Literal.number(text), to=_DECIMAL.copy())
+        else:
+            sql = self.cast_int(_lit(units))
+        return _V(sql, 0, abs(units), units=units)
+
+    def to_int(self, v: _V) -> exp.Expr:
+        """`v` as a whole number of units, for integer arithmetic."""
+        if v.units is not None:
+            return self.cast_int(_lit(v.units))
+        if not self.decimal:
+            return v.sql
+        # DECIMAL(38, PLACES) as text always has PLACES digits after the point.
+        text = exp.Cast(this=exp.Cast(this=v.sql, to=_DECIMAL.copy()), to=_VARCHAR.copy())
+        return self.cast_int(exp.func("REPLACE", text, _s("."), _s("")))
+
+    def from_int(self, units: exp.Expr) -> exp.Expr:
+        """A whole number of units as a number."""
+        if not self.decimal:
+            return units
+        unit = exp.Cast(
+            this=exp.Literal.number(format(Decimal(1).scaleb(-PLACES), "f")),
+            to=exp.DataType.build(f"DECIMAL({PLACES + 1}, {PLACES})"),
+        )
+        whole = exp.Cast(this=units, to=exp.DataType.build("DECIMAL(38, 0)"))
+        return exp.Cast(this=exp.Mul(this=whole, expression=unit), to=_DECIMAL.copy())
+
+    def shown(self, x: exp.Expr, bound: int | None = None) -> exp.Expr:
+        """A number (at most `bound` units) as the CSV writer prints a Decimal: no
+        exponent, no trailing zeros."""
+        if not self.decimal:
+            return _format_units(self, x)
+        # DuckDB writes a DECIMAL of 18 digits or fewer three times faster than a wider one.
+        width = 18 if bound is not None and bound < 10**18 else 38
+        wide = exp.Cast(this=x, to=exp.DataType.build(f"DECIMAL({width}, {PLACES})"))
+        text = exp.Cast(this=wide, to=_VARCHAR.copy())
+        return exp.func("REGEXP_REPLACE", text, _s("[.]?0+$"), _s(""))
+
+    def typed(self, x: exp.Expr) -> exp.Expr:
+        """A number as a DECIMAL(38, PLACES) output column."""
+        if self.decimal:
+            return exp.Cast(this=x, to=_DECIMAL.copy())
+        return exp.Cast(this=_format_units(self, x), to=_DECIMAL.copy())
+
     def to_double(self, e: exp.Expr) -> exp.Expr:
-        return exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
+        """The magnitude of a number in units, estimated in a DOUBLE."""
+        magnitude = exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
+        if self.decimal:
+            return exp.Mul(this=magnitude, expression=exp.Literal.number(f"{SCALE:.0e}"))
+        return magnitude
 
     # ---- integer division ------------------------------------------------------------------
 
@@ -363,6 +416,7 @@ class _Compiler:
         bound = None if a.bound is None or b.bound is None else a.bound + b.bound
         guard = None
         if not self.within(bound):
+            a, b = self.atom(a), self.atom(b)  # read twice: columns, or sums of sums double
             guard = exp.LT(
                 this=exp.Add(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
@@ -377,14 +431,15 @@ class _Compiler:
         product_bound = None if a.bound is None or b.bound is None else a.bound * b.bound
         guard = None
         if not self.within(product_bound):
+            a, b = self.atom(a), self.atom(b)  # read twice, as in `add`
             guard = exp.LT(
                 this=exp.Mul(this=self.to_double(a.sql), expression=self.to_double(b.sql)),
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
             )
-        product: exp.Expr = exp.Mul(this=_paren(a.sql), expression=_paren(b.sql))
+        product: exp.Expr = exp.Mul(this=_paren(self.to_int(a)), expression=_paren(self.to_int(b)))
         product = self.guarded(product, guard, "a product too large for exact SQL arithmetic")
         col = self.bind(product, max(a.layer, b.layer))
-        value = self.rounded_div(col.sql, _lit(SCALE), RoundingMode.HALF_EVEN)
+        value = self.from_int(self.rounded_div(col.sql, _lit(SCALE), RoundingMode.HALF_EVEN))
         bound = None if product_bound is None else product_bound // SCALE + 1
         return _V(value, col.layer, bound if self.within(bound) else None)
 
@@ -401,7 +456,7 @@ class _Compiler:
             "division by zero",
         )
         negative = exp.LT(this=b.sql.copy(), expression=_lit(0))
-        numerator = exp.Mul(this=_paren(a.sql), expression=_lit(SCALE))
+        numerator = exp.Mul(this=_paren(self.to_int(a)), expression=_lit(SCALE))
         signed = _case([(negative, exp.Neg(this=_paren(numerator.copy())))], numerator)
         num = self.bind(
             self.guarded(signed, guard, "a quotient too large for exact SQL arithmetic"),
@@ -410,34 +465,40 @@ class _Compiler:
         den = self.bind(
             _case(
                 [(exp.EQ(this=b.sql.copy(), expression=_lit(0)), exp.Null())],
-                exp.Abs(this=_paren(b.sql)),
+                exp.Abs(this=_paren(self.to_int(b))),
             ),
             b.layer,
         )
         layer = max(num.layer, den.layer)
-        return _V(self.rounded_div(num.sql, den.sql, RoundingMode.HALF_EVEN), layer, None)
+        quotient = self.rounded_div(num.sql, den.sql, RoundingMode.HALF_EVEN)
+        return _V(self.from_int(quotient), layer, None)
 
     def declared_round(self, v: _V) -> _V:
         rounding = self.plan.rounding
         if rounding is None or rounding.places >= PLACES:
             return v
-        col = self.bind(v.sql, v.layer, bound=v.bound)
+        col = self.bind(self.to_int(v), v.layer, bound=v.bound)
         unit = 10 ** (PLACES - rounding.places)
         value = exp.Mul(
             this=_paren(self.rounded_div(col.sql, _lit(unit), rounding.mode)), expression=_lit(unit)
         )
-        return _V(value, col.layer, None if v.bound is None else v.bound + unit)
+        return _V(self.from_int(value), col.layer, None if v.bound is None else v.bound + unit)
 
     # ---- inputs ------------------------------------------------------------------------------
 
-    def cell(self, column: str | None) -> exp.Expr:
-        if column is None:
+    def default(self, inp: Input) -> exp.Expr:
+        """An input's declared default as SQL, or NULL."""
+        if inp.default is None:
             return exp.Null()
-        text = exp.Cast(this=_col(column), to=exp.DataType.build("VARCHAR"))
-        return exp.func("NULLIF", exp.Trim(this=text), _s(""))
+        if isinstance(inp.default, bool):
+            return exp.true() if inp.default else exp.false()
+        return self.const(_units(inp.default)).sql
 
     def cells(self) -> None:
-        """Layer 1: every used cell trimmed, empty as NULL."""
+        """Layer 1: every used cell as text. Cells are not trimmed, nor is an empty text
+        made NULL, but for the id, scheme and severe cells (each costs more than the rest
+        of a cell's work): a number or truth value with white space, or empty but not
+        NULL, fails its pattern and the row goes to the Python reader, which strips it."""
         lay = self.layout
         names = [
             lay.id,
@@ -449,23 +510,60 @@ class _Compiler:
             *lay.problems.values(),
         ]
         self.cell_cols: dict[str, _V] = {}
+        free = {lay.id, lay.scheme, lay.severe}  # cells no pattern bounds
         for name in names:
-            if name is not None:
-                self.cell_cols[name] = self.bind(self.cell(name), 0, prefix="c")
-                text = exp.Cast(this=_col(name), to=exp.DataType.build("VARCHAR"))
-                long = exp.GT(this=exp.Length(this=text), expression=_lit(CELL_CHARS))
+            if name is None:
+                continue
+            text: exp.Expr = exp.Cast(this=_col(name), to=_VARCHAR.copy())
+            if name in free:
+                long = exp.GT(this=exp.Length(this=text.copy()), expression=_lit(CELL_CHARS))
                 self.problem(exp.func("COALESCE", long, exp.false()), f"{name} is a long cell")
+                text = exp.func("NULLIF", text, _s(""))
+            self.cell_cols[name] = self.bind(text, 0, prefix="c")
 
     def text_of(self, column: str | None) -> _V | None:
         return None if column is None else self.cell_cols[column]
 
-    def parse_units(self, text: exp.Expr, places: int, percent: bool) -> exp.Expr:
+    def parse(self, text: exp.Expr, places: int, percent: bool) -> exp.Expr:
+        """A plain number's text (see `plain`) as a number; a percentage as a fraction."""
         body = exp.func("REPLACE", text, _s("%"), _s("")) if percent else text
-        dec = exp.Cast(
+        dec: exp.Expr = exp.Cast(
             this=body, to=exp.DataType.build(f"DECIMAL({INT_DIGITS + places}, {places})")
         )
+        if self.decimal:
+            if percent:
+                hundredth = exp.Cast(
+                    this=exp.Literal.number("0.01"), to=exp.DataType.build("DECIMAL(3, 2)")
+                )
+                dec = exp.Mul(this=dec, expression=hundredth)
+            return exp.Cast(this=dec, to=_DECIMAL.copy())
         factor = exp.Cast(this=_lit(10**places), to=exp.DataType.build(f"DECIMAL({places + 1}, 0)"))
         return self.cast_int(exp.Mul(this=dec, expression=factor))
+
+    def number_cell(self, cell: _V, places: int | None) -> _V:
+        """The number in a plain cell (see `plain`; a whole number when `places` is None),
+        NULL when the cell is NULL or not plain. On DuckDB a whole number is tested
+        without a regular expression: its text must be as long as its digits, which no
+        sign, space, point, underscore or exponent can be unless the value is the same."""
+        text = cell.sql
+        general = _case([(self.plain(text.copy(), places), self.parse(text.copy(), PLACES, False))])
+        if not self.decimal:
+            return _V(general, cell.layer)
+        whole = self.bind(
+            exp.TryCast(this=text.copy(), to=exp.DataType.build("BIGINT")), cell.layer, "w"
+        )
+        limits = [
+            (exp.LT(this=whole.sql.copy(), expression=_lit(10**k)), _lit(k))
+            for k in range(1, INT_DIGITS + 1)
+        ]
+        digits = _case([(exp.LT(this=whole.sql.copy(), expression=_lit(0)), _lit(-1)), *limits])
+        plain = exp.EQ(this=exp.func("STRLEN", text.copy()), expression=digits)
+        exact = exp.Cast(this=whole.sql.copy(), to=_DECIMAL.copy())
+        return _V(_case([(plain, exact)], general), whole.layer)
+
+    @staticmethod
+    def one_of(text: exp.Expr, words: Sequence[str]) -> exp.Expr:
+        return _paren(_or([exp.EQ(this=text.copy(), expression=_s(w)) for w in words]))
 
     def matches(self, text: exp.Expr, pattern: str) -> exp.Expr:
         return _paren(exp.RegexpLike(this=text, expression=_s(pattern)))
@@ -473,41 +571,15 @@ class _Compiler:
     def plain(
         self, text: exp.Expr, places: int | None, digits: int = INT_DIGITS, percent: bool = False
     ) -> exp.Expr:
-        """`text` is ``[0-9]{1,digits}(.[0-9]{1,places})?`` (with a final ``%`` when
-        `percent`), tested with string functions: a regular expression per cell costs
-        more than the rest of the query."""
-        length = exp.Length(this=text.copy())
-        body: exp.Expr = text.copy()
-        conds: list[exp.Expr] = []
-        if percent:
-            last = exp.Substring(this=text.copy(), start=length.copy(), length=_lit(1))
-            conds.append(exp.EQ(this=last, expression=_s("%")))
-            body = exp.Substring(
-                this=text.copy(),
-                start=_lit(1),
-                length=exp.Sub(this=length.copy(), expression=_lit(1)),
-            )
-        size = exp.Length(this=body.copy())
-        only = exp.func("REPLACE", body.copy(), _s("."), _s(""))
-        rest = exp.Trim(this=only.copy(), expression=_s("0123456789"), position="LEADING")
-        conds += [
-            exp.GTE(this=exp.Length(this=only.copy()), expression=_lit(1)),
-            exp.EQ(this=rest, expression=_s("")),
-        ]
-        point = exp.StrPosition(this=body.copy(), substr=_s("."))
-        whole = exp.LTE(this=size.copy(), expression=_lit(digits))
-        if places is None:
-            conds += [exp.EQ(this=point, expression=_lit(0)), whole]
-        else:
-            after = exp.Sub(this=size.copy(), expression=point.copy())
-            points = exp.Sub(this=size.copy(), expression=exp.Length(this=only.copy()))
-            decimal = _and([
-                exp.Between(this=point.copy(), low=_lit(2), high=_lit(digits + 1)),
-                exp.Between(this=after, low=_lit(1), high=_lit(places)),
-                exp.EQ(this=points, expression=_lit(1)),
-            ])  # fmt: skip
-            conds.append(_case([(exp.EQ(this=point, expression=_lit(0)), whole)], decimal))
-        return _paren(_and(conds))
+        """`text` is ``[0-9]{1,digits}([.][0-9]{1,places})?`` (or, when `percent`, that or
+        the same with two places fewer and a final ``%``): the numbers SQL parses exactly
+        as Python does. One regular expression
+        a cell is the cheapest exact test (cheaper than a chain of string functions)."""
+        fraction = "" if places is None else f"([.][0-9]{{1,{places}}})?"
+        if percent:  # a percentage has two places fewer than the fraction it stands for
+            assert places is not None
+            fraction = f"(([.][0-9]{{1,{places - 2}}})?%|{fraction})"
+        return self.matches(text, f"^[0-9]{{1,{digits}}}{fraction}$")
 
     def compile_inputs(self) -> None:
         for inp in self.plan.inputs:
@@ -516,63 +588,60 @@ class _Compiler:
             if cell is None:
                 if inp.required:
                     self.problem(exp.true(), f"{what} is missing")
-                self.inputs[inp.name] = _V(_default(inp), 0, 0, inp.type is InputType.BOOL)
+                self.inputs[inp.name] = _V(self.default(inp), 0, 0, inp.type is InputType.BOOL)
                 continue
             c = cell.sql
             is_null = _is_null(c.copy())
             if inp.required:
                 self.problem(is_null.copy(), f"{what} is missing")
             if inp.type is InputType.BOOL:
-                lower = exp.Lower(this=c.copy())
-                words = [_s(w) for w in TRUE_WORDS + FALSE_WORDS]
+                # Only the words as written in TRUE_WORDS / FALSE_WORDS (an IN list or
+                # LOWER costs more than these comparisons); "True" goes to Python.
                 self.problem(
                     exp.Not(
                         this=exp.func(
-                            "COALESCE", exp.In(this=lower.copy(), expressions=words), exp.true()
+                            "COALESCE", self.one_of(c, TRUE_WORDS + FALSE_WORDS), exp.true()
                         )
                     ),
                     f"{what} is not a plain true or false",
                 )
-                truth: exp.Expr = exp.In(this=lower, expressions=[_s(w) for w in TRUE_WORDS])
+                truth: exp.Expr = self.one_of(c, TRUE_WORDS)
                 if inp.default is not None:  # a cell left empty takes the declared default
-                    truth = exp.func("COALESCE", truth, _default(inp))
+                    truth = exp.func("COALESCE", truth, self.default(inp))
                 self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
                 continue
             if inp.type is InputType.PERCENT:
-                as_percent = self.plain(c.copy(), PLACES - 2, percent=True)
-                as_fraction = self.plain(c.copy(), PLACES)
-                ok: exp.Expr = exp.or_(as_percent.copy(), as_fraction)
+                ok = self.bind(
+                    self.plain(c.copy(), PLACES, percent=True), cell.layer, "ok", is_bool=True
+                )
                 self.problem(
-                    exp.Not(this=_paren(exp.func("COALESCE", ok, exp.true()))),
+                    exp.Not(this=_paren(exp.func("COALESCE", ok.sql.copy(), exp.true()))),
                     f"{what} is not a plain percentage",
                 )
-                value = _case(
-                    [(as_percent, self.parse_units(c.copy(), PLACES - 2, True))],
-                    _case(
-                        [
-                            (
-                                self.plain(c.copy(), PLACES),
-                                self.parse_units(c.copy(), PLACES, False),
-                            )
-                        ]
-                    ),
-                )
+                percent = exp.EQ(this=exp.func("RIGHT", c.copy(), _lit(1)), expression=_s("%"))
+                value: exp.Expr = _case(
+                    [(ok.sql.copy(), _case(
+                        [(percent, self.parse(c.copy(), PLACES - 2, True))],
+                        self.parse(c.copy(), PLACES, False),
+                    ))]
+                )  # fmt: skip
+                layer = ok.layer
             else:
-                places = None if inp.type is InputType.INTEGER else PLACES
-                ok = self.plain(c.copy(), places)
+                number = self.number_cell(cell, None if inp.type is InputType.INTEGER else PLACES)
+                number = self.bind(number.sql, number.layer, "n")
                 self.problem(
-                    exp.Not(this=_paren(exp.func("COALESCE", ok.copy(), exp.true()))),
+                    exp.and_(_is_null(number.sql.copy()), exp.Not(this=is_null.copy())),
                     f"{what} is not a plain number",
                 )
-                value = _case([(ok, self.parse_units(c.copy(), PLACES, False))])
+                value, layer = number.sql, number.layer
             parsed: exp.Expr = value
             if inp.default is not None:  # a cell left empty takes the declared default
-                parsed = exp.func("COALESCE", value, _default(inp))
+                parsed = exp.func("COALESCE", value, self.default(inp))
             bound = 10 ** (INT_DIGITS + PLACES)
-            v = self.bind(parsed, cell.layer, "i", bound=bound)
+            v = self.bind(parsed, layer, "i", bound=bound)
             checks: list[exp.Expr] = []
             if inp.type is InputType.PERCENT:
-                checks.append(exp.LTE(this=v.sql.copy(), expression=_lit(SCALE)))
+                checks.append(exp.LTE(this=v.sql.copy(), expression=self.const(SCALE).sql))
             if inp.domain:
                 checks.append(
                     _or(
@@ -624,15 +693,15 @@ class _Compiler:
         """x (in units) op c, exact even when c has more than PLACES places."""
         scaled = c * SCALE
         if scaled == scaled.to_integral_value():
-            return _CMP[op](this=x.copy(), expression=_lit(int(scaled)))
+            return _CMP[op](this=x.copy(), expression=self.const(int(scaled)).sql)
         low, high = (
             int(scaled.to_integral_value(rounding="ROUND_FLOOR")),
             int(scaled.to_integral_value(rounding="ROUND_CEILING")),
         )
         if op in (CmpOp.LT, CmpOp.LE):
-            return exp.LTE(this=x.copy(), expression=_lit(low))
+            return exp.LTE(this=x.copy(), expression=self.const(low).sql)
         if op in (CmpOp.GT, CmpOp.GE):
-            return exp.GTE(this=x.copy(), expression=_lit(high))
+            return exp.GTE(this=x.copy(), expression=self.const(high).sql)
         return exp.false() if op is CmpOp.EQ else exp.true()
 
     # ---- findings, scores, severe ------------------------------------------------------------
@@ -676,19 +745,27 @@ class _Compiler:
         top = _units(item.max)
         score_v: exp.Expr = exp.Null()
         layer = 0
+        if score is not None and samples is None and found is None:
+            # One check for the common case: NULL is a missing cell (unless a severe mark
+            # covers the item) or one that is not plain; otherwise at most the maximum.
+            number = self.number_cell(score, PLACES)
+            value = self.bind(number.sql, number.layer, "j", bound=10 ** (INT_DIGITS + PLACES))
+            above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
+            has_cell = exp.Not(this=_is_null(score.sql.copy()))
+            self.pending_missing.append((item, value.sql, (has_cell, above)))
+            return _V(value.sql, value.layer, top)
         if score is not None:
             ok = self.plain(score.sql.copy(), PLACES)
             value = self.bind(
-                _case([(ok, self.parse_units(score.sql.copy(), PLACES, False))]),
+                _case([(ok, self.parse(score.sql.copy(), PLACES, False))]),
                 score.layer,
                 "j",
                 bound=10 ** (INT_DIGITS + PLACES),
             )
-            bad = exp.or_(
-                exp.Not(this=ok.copy()), exp.GT(this=value.sql.copy(), expression=_lit(top))
-            )
+            # NULL from a cell that is not NULL: not plain (one pattern test a cell).
+            above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
             self.problem(
-                exp.func("COALESCE", bad, exp.false()),
+                exp.func("COALESCE", above, exp.Not(this=_is_null(score.sql.copy()))),
                 f"score of {item.id} is not a plain number from 0 to its maximum",
             )
             score_v, layer = value.sql, value.layer
@@ -714,8 +791,8 @@ class _Compiler:
             _paren(has.copy()),
             _paren(
                 exp.or_(
-                    exp.Not(this=exp.func("COALESCE", s_ok.copy(), exp.false())),
-                    exp.Not(this=exp.func("COALESCE", p_ok.copy(), exp.false())),
+                    _is_null(s.sql.copy()),
+                    _is_null(f.sql.copy()),
                     exp.LT(this=s.sql.copy(), expression=_lit(1)),
                     exp.GT(this=f.sql.copy(), expression=s.sql.copy()),
                     exp.Not(this=_is_null(score_v.copy())),
@@ -730,9 +807,8 @@ class _Compiler:
             this=_lit(top), expression=_paren(exp.Sub(this=s.sql.copy(), expression=f.sql.copy()))
         )
         num = self.bind(numerator, max(s.layer, f.layer))
-        deducted = self.declared_round(
-            _V(self.rounded_div(num.sql, s.sql.copy(), RoundingMode.HALF_EVEN), num.layer, top)
-        )
+        quotient = self.rounded_div(num.sql, s.sql.copy(), RoundingMode.HALF_EVEN)
+        deducted = self.declared_round(_V(self.from_int(quotient), num.layer, top))
         chosen = _case([(has, deducted.sql)], score_v)
         self.need_score(item, exp.func("COALESCE", score_v.copy(), s.sql.copy()), findings=True)
         self.finding_cols[item.id] = (s, f)
@@ -740,24 +816,35 @@ class _Compiler:
 
     def need_score(self, item: Item, given: exp.Expr, findings: bool = False) -> None:
         """A judged item without a score (or findings) is a problem unless severe covers it."""
-        self.pending_missing.append((item, given))
+        self.pending_missing.append((item, given, None))
 
     # ---- items ------------------------------------------------------------------------------
 
     def compile_items(self) -> None:
         self.finding_cols: dict[str, tuple[_V, _V]] = {}
-        self.pending_missing: list[tuple[Item, exp.Expr]] = []
+        # (item, its score, and for a score cell alone: cell given, score above maximum)
+        self.pending_missing: list[tuple[Item, exp.Expr, tuple[exp.Expr, exp.Expr] | None]] = []
         self.effective: dict[str, _V | None] = {}
         self.scoring: set[str] = set()
         for item in self.plan.items:
             self.score(item)
-        for item, given in self.pending_missing:
+        for item, given, cell in self.pending_missing:
             covered = [
                 self.severe_marks[a.id].sql.copy()
                 for a in self.chain(item)
                 if a.id in self.severe_marks
             ]
             missing = _is_null(given.copy())
+            if cell is not None:
+                given_cell, above = cell
+                unsure = (
+                    _or([given_cell, exp.Not(this=_paren(_or(covered)))]) if covered else exp.true()
+                )
+                self.problem(
+                    _case([(missing, unsure)], above),
+                    f"score of {item.id} is missing, not a plain number, or above its maximum",
+                )
+                continue
             bad = exp.and_(missing, exp.Not(this=_paren(_or(covered)))) if covered else missing
             self.problem(bad, f"{item.id} has no score")
 
@@ -813,10 +900,13 @@ class _Compiler:
         base = self.base(item, children)
         v = base
         if forced is not None:
-            value = _case([(forced.sql.copy(), _lit(0))], base.sql)
+            value = _case([(forced.sql.copy(), self.const(0).sql)], base.sql)
             v = _V(value, max(forced.layer, base.layer), base.bound)
         v = self.bind(v.sql, v.layer, "s", bound=v.bound)
-        self.problem(_is_null(v.sql.copy()), f"{item.id} cannot be scored")
+        if item.kind in (ItemKind.BANDED, ItemKind.COMPUTED):
+            # A judged item without a score is caught by its cell's checks or by
+            # `has no score`; a parent is NULL only when a child is.
+            self.problem(_is_null(v.sql.copy()), f"{item.id} cannot be scored")
         self.items[item.id] = v
         return v
 
@@ -861,7 +951,7 @@ class _Compiler:
             [
                 (
                     exp.EQ(this=index.sql.copy(), expression=_lit(k)),
-                    self.cast_int(_lit(_units(bands[k].result))),
+                    self.const(_units(bands[k].result)).sql,
                 )
                 for _, k in whens
             ]
@@ -882,10 +972,14 @@ class _Compiler:
         return self.values[name]
 
     def compile_total(self) -> None:
-        parts = [self.items[i.id] for i in self.plan.top_items]
-        total = parts[0] if parts else _V(_lit(0), 0, 0)
-        for x in parts[1:]:
-            total = self.add(total, x, ArithOp.ADD)
+        if self.plan.total_formula is not None:  # `total N = FORMULA`
+            total = self.number(self.plan.total_formula)
+            self.problem(_is_null(total.sql.copy()), "the total cannot be computed")
+        else:
+            parts = [self.items[i.id] for i in self.plan.summed_items]
+            total = parts[0] if parts else self.const(0)
+            for x in parts[1:]:
+                total = self.add(total, x, ArithOp.ADD)
         self.total = self.bind(
             self.declared_round(total).sql, total.layer, "total", bound=total.bound
         )
@@ -910,8 +1004,7 @@ class _Compiler:
 
 
 def _num(c: _Compiler, e: p.Num) -> _V:
-    units = _units(e.value)
-    return _V(c.cast_int(_lit(units)), 0, abs(units))
+    return c.const(_units(e.value))
 
 
 def _truth(c: _Compiler, e: p.Truth) -> _V:
@@ -1010,11 +1103,11 @@ def _call(c: _Compiler, e: p.Call) -> _V:
         return _to_step(c, e.func, x, args[1])
     if e.func is Func.ABS:
         return _V(exp.Abs(this=_paren(x.sql)), layer, x.bound)
-    col = c.bind(x.sql, x.layer, bound=x.bound)
     bound = None if x.bound is None else x.bound + SCALE
     if e.func in (Func.FLOOR, Func.CEIL):
+        col = c.bind(c.to_int(x), x.layer, bound=x.bound)
         q = c.rounded_div(col.sql, _lit(SCALE), "floor" if e.func is Func.FLOOR else "ceil")
-        return _V(exp.Mul(this=_paren(q), expression=_lit(SCALE)), col.layer, bound)
+        return _V(c.from_int(exp.Mul(this=_paren(q), expression=_lit(SCALE))), col.layer, bound)
     if e.func is Func.ROUND:
         places = 0
         if len(e.args) > 1:
@@ -1023,11 +1116,12 @@ def _call(c: _Compiler, e: p.Call) -> _V:
                 raise UnsupportedPlan("round(x, n) needs n to be a whole number in the scheme")
             places = int(arg.value)
         if places >= PLACES:
-            return col
+            return x
+        col = c.bind(c.to_int(x), x.layer, bound=x.bound)
         unit = 10 ** (PLACES - places)
         q = c.rounded_div(col.sql, _lit(unit), RoundingMode.HALF_UP)
         return _V(
-            exp.Mul(this=_paren(q), expression=_lit(unit)),
+            c.from_int(exp.Mul(this=_paren(q), expression=_lit(unit))),
             col.layer,
             None if x.bound is None else x.bound + unit,
         )
@@ -1040,27 +1134,27 @@ def _to_step(c: _Compiler, func: Func, x: _V, step: _V) -> _V:
     positive = exp.GT(this=_paren(step.sql.copy()), expression=_lit(0))
     c.problem(exp.Not(this=_paren(exp.func("COALESCE", positive.copy(), exp.true()))),
               f"{func.value}() needs a step above 0")  # fmt: skip
-    den = c.bind(_case([(positive, _paren(step.sql.copy()))]), step.layer)
+    den = c.bind(_case([(positive, _paren(c.to_int(step)))]), step.layer)
     if func is Func.ROUND_TO:  # floor((2x + step) / 2 step)
-        twice = exp.Mul(this=_lit(2), expression=_paren(x.sql))
+        twice = exp.Mul(this=_lit(2), expression=_paren(c.to_int(x)))
         num = c.bind(exp.Add(this=twice, expression=den.sql.copy()), max(x.layer, den.layer))
         wide = exp.Mul(this=_lit(2), expression=den.sql.copy())
         q = c.rounded_div(num.sql, wide, "floor")
     else:
-        num = c.bind(x.sql, x.layer, bound=x.bound)
+        num = c.bind(c.to_int(x), x.layer, bound=x.bound)
         q = c.rounded_div(num.sql, den.sql.copy(), "ceil" if func is Func.CEIL_TO else "floor")
     layer = max(num.layer, den.layer)
     product = exp.Mul(this=_paren(q), expression=den.sql.copy())
-    return _V(product, layer, None)
+    return _V(c.from_int(product), layer, None)
 
 
 def _weighted(c: _Compiler, e: p.Weighted) -> _V:
     total: _V | None = None
     for term in e.terms:
         weight = _units(term.weight)
-        part = c.multiply(c.number(term.ref), _V(c.cast_int(_lit(weight)), 0, abs(weight)))
+        part = c.multiply(c.number(term.ref), c.const(weight))
         total = part if total is None else c.add(total, part, ArithOp.ADD)
-    return total if total is not None else _V(_lit(0), 0, 0)
+    return total if total is not None else c.const(0)
 
 
 _HANDLERS: dict[type, Callable[[_Compiler, Any], _V]] = {
@@ -1117,6 +1211,7 @@ def plan_to_sql(
     row_column: str | None = None,
     text: bool = False,
     explain: bool = False,
+    raw: bool = False,
 ) -> Query:
     """One SELECT over `table` (the batch layout with `header`, default the canonical one)
     that validates and scores every row.
@@ -1127,6 +1222,10 @@ def plan_to_sql(
     With `text`, numbers are text as the CSV writer prints them and `eligible` is
     `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, per item the
     rule that decided it (`_own.ID`, `_band.ID`, `_samples.ID`, `_problems.ID`).
+    With `raw` (DuckDB), `_raw` holds the cells of a row that goes to Python (a JSON list
+    of texts, in base64 so that no CSV writer quotes it), and a row with no id (without
+    `row_column`) or a line break in its id goes to Python too: every output row is then
+    one line, numbered as its input row.
     """
     layout = layout_for(plan, list(header) if header is not None else canonical_header(plan))
     c = _Compiler(plan, layout, dialect)
@@ -1138,7 +1237,7 @@ def plan_to_sql(
     for v in plan.values:
         c.value(v.name)
     c.compile_outcome()
-    return _assemble(c, table, row_column, text, explain)
+    return _assemble(c, table, row_column, text, explain, raw)
 
 
 def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
@@ -1165,18 +1264,19 @@ def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
     )
 
 
-def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, explain: bool) -> Query:
+def _assemble(
+    c: _Compiler, table: str, row_column: str | None, text: bool, explain: bool, raw: bool
+) -> Query:
     plan = c.plan
     python = _col("_python")
 
     def out(value: exp.Expr) -> exp.Expr:
+        if raw:  # the runner replaces a Python row's line whole: its cells do not matter
+            return value
         return _case([(python.copy(), exp.Null())], value)
 
-    def number(units: exp.Expr) -> exp.Expr:
-        shown = _format_units(c, units)
-        if text:
-            return shown
-        return exp.Cast(this=shown, to=exp.DataType.build(f"DECIMAL(38, {PLACES})"))
+    def number(x: exp.Expr, bound: int | None = None) -> exp.Expr:
+        return c.shown(x, bound) if text else c.typed(x)
 
     ident: exp.Expr = c.cell_cols[c.layout.id].sql.copy() if c.layout.id else exp.Null()
     if c.layout.id:  # Python strips every kind of white space, SQL's TRIM only spaces
@@ -1184,14 +1284,18 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
             exp.func("COALESCE", _paren(c.matches(ident.copy(), _EDGE_SPACE)), exp.false()),
             "the id has white space at an end",
         )
+    if raw and c.layout.id:
+        breaks = [exp.func("CONTAINS", ident.copy(), _s(ch)) for ch in "\n\r"]
+        c.problem(exp.func("COALESCE", _or(breaks), exp.false()), "the id has a line break")
     if row_column is not None:
         row = exp.Cast(this=_col(row_column), to=exp.DataType.build("VARCHAR"))
         ident = exp.func("COALESCE", ident, row)
+    elif raw:
+        c.problem(_is_null(ident.copy()), "the row has no id")
     if text:
-        risky = exp.In(
-            this=exp.func("SUBSTRING", ident.copy(), _lit(1), _lit(1)),
-            expressions=[_s(x) for x in FORMULA_STARTS],
-        )
+        # Equalities, not IN: DuckDB turns a long IN list into a join, which does not
+        # keep the rows in order.
+        risky = c.one_of(exp.func("SUBSTRING", ident.copy(), _lit(1), _lit(1)), FORMULA_STARTS)
         ident = _case([(risky, exp.DPipe(this=_s("'"), expression=ident.copy()))], ident)
     flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _ in c.problems])
     last = len(c.layers)
@@ -1223,14 +1327,14 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
     needs_whens: list[tuple[exp.Expr, exp.Expr]] = [(not_eligible.copy(), exp.Null())]
     for w, lv in nexts:
         if lv.min_total is not None:
-            gap = exp.Sub(this=_lit(_units(lv.min_total)), expression=c.total.sql.copy())
-            positive = _case([(exp.GT(this=gap.copy(), expression=_lit(0)), gap)], _lit(0))
+            gap = exp.Sub(this=c.const(_units(lv.min_total)).sql, expression=c.total.sql.copy())
+            positive = _case([(exp.GT(this=gap.copy(), expression=_lit(0)), gap)], c.const(0).sql)
             needs_whens.append((w, number(positive)))
     columns: list[exp.Expr] = [
         exp.alias_(ident, "id", quoted=True, copy=False),
         exp.alias_(_case([(python.copy(), reasons)]), "error", quoted=True, copy=False),
         exp.alias_(out(eligible), "eligible", quoted=True, copy=False),
-        exp.alias_(out(number(c.total.sql)), "total", quoted=True, copy=False),
+        exp.alias_(out(number(c.total.sql, c.total.bound)), "total", quoted=True, copy=False),
         exp.alias_(out(level), "level", quoted=True, copy=False),
         exp.alias_(out(label), "level_label", quoted=True, copy=False),
         exp.alias_(out(next_level), "next_level", quoted=True, copy=False),
@@ -1238,7 +1342,12 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
     ]
     for item in plan.items:
         columns.append(
-            exp.alias_(out(number(c.items[item.id].sql)), item.id, quoted=True, copy=False)
+            exp.alias_(
+                out(number(c.items[item.id].sql, c.items[item.id].bound)),
+                item.id,
+                quoted=True,
+                copy=False,
+            )
         )
     for v in plan.values:
         columns.append(
@@ -1257,15 +1366,22 @@ def _assemble(c: _Compiler, table: str, row_column: str | None, text: bool, expl
             for col, name in zip((s, f), finding_columns(item_id), strict=True):
                 columns.append(exp.alias_(out(col.sql.copy()), name, quoted=True, copy=False))
     columns.append(exp.alias_(python.copy(), "_python", quoted=True, copy=False))
+    if raw:
+        cells = exp.Array(expressions=[_col(h) for h in c.layout.header])
+        utf8 = exp.Anonymous(this="ENCODE", expressions=[exp.func("TO_JSON", cells)])
+        encoded = exp.func("TO_BASE64", utf8)
+        value = _case([(python.copy(), encoded)])
+        columns.append(exp.alias_(value, "_raw", quoted=True, copy=False))
     if row_column is not None:
         columns.append(exp.alias_(_col(row_column), row_column, quoted=True, copy=False))
 
-    query = exp.select(exp.Star()).from_(exp.to_table(table, quoted=True))
+    query = exp.select(exp.Star()).from_(exp.to_table(table, quoted=True), copy=False)
     ctes: list[tuple[str, exp.Select]] = [("l0", query)]
     for k in range(1, last + 1):
         cols = [exp.alias_(e, name, quoted=True, copy=False) for name, e in c.layers[k]]
-        ctes.append((f"l{k}", exp.Select(expressions=[exp.Star(), *cols]).from_(f"l{k - 1}")))
-    select = exp.Select(expressions=columns).from_(f"l{last}")
+        layer = exp.Select(expressions=[exp.Star(), *cols]).from_(f"l{k - 1}", copy=False)
+        ctes.append((f"l{k}", layer))
+    select = exp.Select(expressions=columns).from_(f"l{last}", copy=False)
     with_ = exp.With(
         expressions=[
             exp.CTE(this=cte, alias=exp.TableAlias(this=exp.to_identifier(name)))

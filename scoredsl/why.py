@@ -130,6 +130,8 @@ def gate_text(why: GateWhy, plan: Plan, gate_index: int, lang: str = "en") -> st
     gate = plan.gates[gate_index]
     failures = [
         say(lang, "gate.failure", text=gate.requires[k].text, facts=_facts(plan, facts, lang))
+        if facts
+        else gate.requires[k].text  # nothing it reads has a value to show
         for k, facts in why.failed
     ]
     return say(lang, "gate.failed", failures=say(lang, "gate.sep").join(failures))
@@ -153,11 +155,15 @@ def _facts(plan: Plan, facts: tuple[Fact, ...], lang: str) -> str:
 
 
 def _name(plan: Plan, name: str, lang: str) -> str:
-    """English says the identifier; other languages the input's label."""
-    return name if lang == "en" else (plan.input(name).label or name)
+    """English says the identifier; other languages the input's (or value's) label."""
+    if lang == "en":
+        return name
+    value = plan.value(name)
+    return (value.label if value is not None else plan.input(name).label) or name
 
 
 def _show(plan: Plan, name: str, value: Decimal | bool, lang: str) -> str:
     if isinstance(value, bool):
         return say(lang, "true" if value else "false")
-    return plan.input(name).show(value)
+    derived = plan.value(name)
+    return derived.show(value) if derived is not None else plan.input(name).show(value)

@@ -55,6 +55,10 @@ class GenScheme:
     items: tuple[GenItem, ...]
     levels: tuple[Decimal, ...]  # thresholds, ascending: level k is `total >= levels[k]`
     gate: bool
+    # scoring sheets S1, S2 ... (judged rows, not in the total), each read by a value
+    # `sheet{k} = item S{k} * 100 / max`
+    sheets: tuple[GenItem, ...] = ()
+    formula_total: bool = False  # `total N = item 1 + item 2 ...`: the same total, as a formula
     grouped: bool = False  # the banded items' inputs declared as one group, with a sum
 
     def rate(self, k: int) -> str:
@@ -76,10 +80,14 @@ class GenScheme:
         return [i for i in self.all_items() if i.bands]
 
     def judged(self) -> list[GenItem]:
-        return [i for i in self.all_items() if not i.children and not i.bands]
+        rows = [d for sheet in self.sheets for d in sheet.walk()]
+        return [i for i in [*self.all_items(), *rows] if not i.children and not i.bands]
 
     def text(self) -> str:
-        out = ['scheme gen "生成的方案" {', f"  total {self.total}", '  input flag: bool "否决"']
+        total = f"  total {self.total}"
+        if self.formula_total:
+            total += " = " + " + ".join(f"item {i.id}" for i in self.items)
+        out = ['scheme gen "生成的方案" {', total, '  input flag: bool "否决"']
         if self.is_grouped:
             members = "  ".join(f'r{k} "{k}"' for k, _ in enumerate(self.banded()))
             out += ['  group r "比率" {', f"    members {members}",
@@ -94,6 +102,9 @@ class GenScheme:
         banded = {i.id: self.rate(k) for k, i in enumerate(self.banded())}
         for item in self.items:
             out.extend(_item_lines(item, banded, 1))
+        for k, sheet in enumerate(self.sheets, 1):
+            out.extend(_item_lines(sheet, banded, 1, keyword="sheet"))
+            out.append(f'  value sheet{k} "打分表{k}得分" = item {sheet.id} * 100 / {sheet.max}')
         out.append("  levels {")
         for k, threshold in enumerate(self.levels):
             out.append(f'    l{k} "等级{k}" when total >= {threshold}')
@@ -104,9 +115,11 @@ class GenScheme:
         return "\n".join(out) + "\n"
 
 
-def _item_lines(item: GenItem, banded: dict[str, str], depth: int) -> list[str]:
+def _item_lines(
+    item: GenItem, banded: dict[str, str], depth: int, keyword: str = "item"
+) -> list[str]:
     pad = "  " * depth
-    head = f'{pad}item {item.id} "项目 {item.id}" {item.max}'
+    head = f'{pad}{keyword} {item.id} "项目 {item.id}" {item.max}'
     if item.bands:
         lines = [f"{head} by {banded[item.id]} {{"]
         lines += [f"{pad}  {b.text()} -> {b.result}" for b in item.bands]
@@ -165,7 +178,17 @@ def schemes(draw: st.DrawFn) -> GenScheme:
     total = sum((i.max for i in items), Decimal(0))
     raw = draw(st.sets(st.integers(1, 99), min_size=1, max_size=3))
     levels = sorted({(total * p / 100).quantize(Decimal("0.01")) for p in raw})
-    return GenScheme(items, tuple(levels), draw(st.booleans()), draw(st.booleans()))
+    sheets = tuple(draw(sheet_tables(k)) for k in range(1, draw(st.integers(0, 2)) + 1))
+    return GenScheme(
+        items, tuple(levels), draw(st.booleans()), sheets, draw(st.booleans()), draw(st.booleans())
+    )
+
+
+@st.composite
+def sheet_tables(draw: st.DrawFn, k: int) -> GenItem:
+    """A scoring sheet: 1-4 judged rows, its points their sum."""
+    rows = tuple(GenItem(f"S{k}_{j}", draw(POINTS)) for j in range(1, draw(st.integers(1, 4)) + 1))
+    return GenItem(f"S{k}", sum((r.max for r in rows), Decimal(0)), rows)
 
 
 # ---- deliberate breaks -------------------------------------------------------------------

@@ -51,6 +51,8 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "unknown-group": ("error", 32, 40, 32, 45),
     "unknown-member": ("error", 32, 53, 32, 58),
     "group-too-large": ("error", 33, 36, 33, 233),
+    "total-max": ("error", 5, 3, 5, 49),
+    "unused-sheet": ("warning", 11, 9, 11, 12),
 }
 
 # The first message of each fixture, exactly (the .txt files hold the whole rendering).
@@ -86,6 +88,9 @@ MESSAGES = {
     "unknown-member": "'nigth' is not a member of group 'site' (its members are day, night)",
     "group-too-large": "this sum over 'site' would expand to 262,142 terms (and the ones before "
     "it to 2), more than the 10,000 a scheme's quantifiers may expand to",
+    "total-max": "the total is declared 100 but its formula 'quality_score + satisfaction_score' "
+    "reaches at most 110",
+    "unused-sheet": "sheet D_2 is not part of the total and nothing reads it",
 }
 
 FIXTURES = sorted(p.stem for p in BAD.glob("*.score"))
@@ -197,7 +202,11 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     exit_code, doc = check_json(capsys, "tests/fixtures/bad")
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
-    assert (doc["errors"], doc["warnings"], exit_code) == (24, 4, 1)
+    assert (doc["errors"], doc["warnings"], exit_code) == (
+        25,
+        5,
+        1,
+    )  # total-max, unused-sheet: one error, one warning; the four group codes: errors
 
 
 def test_an_accepted_diagnostic_is_a_note(

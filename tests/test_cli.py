@@ -37,15 +37,15 @@ def test_check_summarises_acknowledged_notes_one_line_per_file(
         f"{STANDARDS / 'cc-cmm-star-rating.score'}: 1 acknowledged "
         "(band-gap), 3 reading(s); --verbose shows them",
         f"{STANDARDS / 'cmm-525-0006.score'}: 4 acknowledged (band-overlap x2, weights-sum x2), "
-        "5 reading(s); --verbose shows them",
+        "6 reading(s); --verbose shows them",
         f"{STANDARDS / 't-ccsa-249-2019.score'}: 2 reading(s); --verbose shows them",
         f"{STANDARDS / 't-ccua-operation-capability.score'}: 1 acknowledged (level-overlap), "
         "1 reading(s); --verbose shows them",
-        "checked 5 file(s): 0 error(s), 0 warning(s), 6 acknowledged, 12 reading(s)",
+        "checked 5 file(s): 0 error(s), 0 warning(s), 6 acknowledged, 13 reading(s)",
     ]
     code, out, _ = run(capsys, "check", "--verbose", str(STANDARDS))
     assert out.count("acknowledged[") == 6 and "--verbose shows them" not in out
-    assert out.count("note[reading]") == 12
+    assert out.count("note[reading]") == 13
 
 
 def test_check_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

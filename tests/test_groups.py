@@ -548,3 +548,19 @@ def test_a_large_group_expands_to_a_shallow_tree() -> None:
     assert result.level is None  # m0_x is 0
     inputs["m0_x"] = 1
     assert evaluate(plan, read_assessment(plan, {"inputs": inputs})).level == "ok"
+
+
+def test_a_total_formula_may_sum_over_a_group() -> None:
+    plan, diagnostics = load(
+        """scheme s "t" {
+  total 20 = sum g (sc)
+  group g {
+    members a "A"  b "B"
+    input sc: number 0 <= _ <= 10 "{g}得分"
+  }
+}
+"""
+    )
+    assert plan is not None, diagnostics
+    result = evaluate(plan, read_assessment(plan, {"inputs": {"a_sc": "7.5", "b_sc": 9}}))
+    assert result.total == Decimal("16.5")

@@ -16,7 +16,7 @@ from scoredsl.builder import parse_source
 from scoredsl.checks import check
 from scoredsl.data import read_assessment
 from scoredsl.diagnostics import Diagnostic
-from scoredsl.evaluate import evaluate
+from scoredsl.evaluate import divide, evaluate, multiply
 from scoredsl.groups import expand_groups
 from scoredsl.lower import lower
 from scoredsl.plan import Plan, with_hash
@@ -129,7 +129,13 @@ def test_scores_add_up_and_stay_in_range(case: tuple[GenScheme, dict[str, Any]])
         for vetoed in (i for i in gen.all_items() if i.veto):
             for sub in vetoed.walk():
                 assert (scores[sub.id].score, scores[sub.id].status) == (0, "vetoed")
-    assert result.total == sum((scores[i.id].score for i in plan.top_items), Decimal(0))
+    # sheets are never part of the total; a formula total over the items gives the same
+    summed = [i for i in plan.top_items if not i.sheet]
+    assert result.total == sum((scores[i.id].score for i in summed), Decimal(0))
+    for k, sheet in enumerate(gen.sheets, 1):
+        feeds = divide(multiply(scores[sheet.id].score, Decimal(100)), sheet.max)
+        assert result.values[f"sheet{k}"] == feeds
+    assert [i.id for i in result.items] == [i.id for i in plan.items]
     reached = [f"l{k}" for k, t in enumerate(gen.levels) if result.total >= t]
     eligible = not gen.gate or data["inputs"]["ok"]
     assert result.eligible == eligible

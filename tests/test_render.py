@@ -225,6 +225,24 @@ def test_a_scheme_without_points_reports_its_decisive_values() -> None:
 def test_md_docs_show_item_notes() -> None:
     plan, _ = compile_path(STANDARDS / "cmm-525-0006.score")
     assert plan is not None
-    assert "| D_1_1_1 | 　　服务流程规范性<br><small>服务流程的完整性和合理性</small> | 10 |" in (
+    assert "| D_1_1_1 | 　服务流程规范性<br><small>服务流程的完整性和合理性</small> | 10 |" in (
         scheme_document(plan, "md")
     )
+
+
+def test_001_docs_and_reports_show_the_total_formula_and_the_sheets() -> None:
+    plan, _ = compile_path(STANDARDS / "cmm-525-0006.score")
+    assert plan is not None
+    md = scheme_document(plan, "md")
+    assert "总分按公式计算: 总分 = `综合评价得分` (≤ 203)" in md
+    assert "## 分值分配表" not in md  # nothing adds up to the total
+    assert "合计30</small> | 30 | 打分表（不计入总分）: 下级项目之和 |" in md
+    en = scheme_document(plan, "html", "en")
+    assert "The total is a formula: Total = <code>综合评价得分</code> (≤ 203)" in en
+    raw = yaml.safe_load(
+        (STANDARDS / "examples" / "cmm-525-0006-certified.yaml").read_text("utf-8")
+    )
+    report = report_document(evaluate(plan, read_assessment(plan, raw)), "md")
+    assert "| **175.62** / 203 | 批准认证 (certified) | 是 | — |" in report
+    assert "| D_1_1 | 服务规范性打分表 | 30 | 27 |  | 计算 |" in report  # no share of the total
+    assert "| | **总分 = 综合评价得分** | **203** | **175.62** | 100.00% | | |" in report

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from scoredsl.batch import read_single
 from scoredsl.cli import main
@@ -78,7 +79,7 @@ def flags(plan: Plan, data: Path) -> list[bool]:
     header = read_header(data)
     assert header is not None
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW batch AS {_source(data, header).sql('duckdb')}")
+    con.execute(f"CREATE VIEW batch AS {_source(data, header, numbered=True).sql('duckdb')}")
     query = plan_to_sql(plan, "duckdb", header, row_column=ROW)
     return [r[0] for r in con.execute(f"SELECT _python FROM ({query.sql()})").fetchall()]
 
@@ -130,11 +131,11 @@ def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path) -> None:
     rows[3][col("5.4.3.2.problems")] = "30"  # more problems than samples
     rows[4][col("severe")] = "5.1"  # wrong depth
     rows[5][col("id")] = "=cmd"  # neutralised, evaluated in SQL
-    rows[6][col("call_completion_rate")] = " 92% "  # spaces: SQL trims them too
+    rows[6][col("call_completion_rate")] = " 92% "  # spaces: Python strips them, SQL defers
     rows[7][col("5.1.2")] = "1e1"  # not a plain number: Python decides (and accepts)
     data = write_csv(tmp_path / "batch.csv", header, rows)
     out = assert_same_output(scheme, data, tmp_path).decode()
-    assert flags(plan, data) == [False, True, True, True, True, False, False, True]
+    assert flags(plan, data) == [False, True, True, True, True, False, True, True]
     lines = out.splitlines()
     assert lines[0] == "id,eligible,total,level,level_label,error,5.1,5.2,5.3,5.4,5.5,5.6"
     assert lines[1] == "r0,true,838.15,four_star,四星级,,45,43,86,260.75,187.4,216"
@@ -413,3 +414,119 @@ def test_an_input_left_out_takes_its_default_in_sql(tmp_path: Path) -> None:
     )
     assert assert_same_output(scheme, data, tmp_path)
     assert flags(plan, data) == [False]
+
+
+# ---- the streaming DuckDB runner ----------------------------------------------------------
+
+NUMBERISH = st.text(alphabet="0123456789.eE+-_ %\t", min_size=0, max_size=14)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(judged=NUMBERISH, a=NUMBERISH)
+def test_a_number_cell_is_read_as_python_reads_it_or_handed_to_python(
+    construct_plan: Plan, judged: str, a: str
+) -> None:
+    """On DuckDB a whole number skips the regular expression (its text must be exactly as
+    long as its digits): whatever the cell, SQL gives Python's number or defers the row."""
+    row = {"id": "x", "a": a, "b": "3", "r": "95%", "f": "false", "1.1": judged, "2.2.1": "30"}
+    got = _sql_result(construct_plan, row)
+    if got["_python"]:
+        return
+    raw = {"inputs": {"a": a, "b": "3", "r": "95%", "f": "false"},
+           "scores": {"1.1": judged, "2.2.1": "30"}}  # fmt: skip
+    result = evaluate(construct_plan, read_assessment(construct_plan, raw))
+    assert Decimal(got["1.1"]) == result.scores["1.1"]
+    assert Decimal(got["1"]) == result.scores["1"]
+    assert Decimal(got["third"]) == result.values["third"]
+
+
+def test_the_duckdb_query_has_no_in_list_or_join(construct_plan: Plan) -> None:
+    """DuckDB keeps a streamed file's row order through projections, not through a join
+    (and it turns a long IN list into one); the runner relies on that order."""
+    for scheme in STANDARDS:
+        plan, _ = compile_path(scheme)
+        assert plan is not None
+        select = plan_to_sql(plan, "duckdb", raw=True, text=True).select
+        assert select.find(exp.In) is None, scheme.name
+        assert select.find(exp.Join) is None, scheme.name
+
+
+def test_python_rows_are_put_back_in_place_in_a_long_batch(tmp_path: Path) -> None:
+    """Bad rows scattered through a batch large enough for DuckDB to read in parallel:
+    each comes back from Python on its own line, every other row from SQL, in order."""
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good])
+    template = rows[0]
+    col = header.index
+    bad = {7: ("5.1.1", "21"), 40_000: ("5.1.2", " 3"), 99_998: ("id", "")}
+    data = tmp_path / "big.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for k in range(100_000):
+            row = list(template)
+            row[col("id")] = f"r{k}"
+            row[col("5.1.3")] = str(k % 11)
+            if k in bad:
+                name, value = bad[k]
+                row[col(name)] = value
+            writer.writerow(row)
+    code, out = run_engine(scheme, data, tmp_path / "db.csv", "duckdb")
+    assert code == 1  # one row failed
+    lines = out.decode().splitlines()
+    assert len(lines) == 100_001
+    assert [line.split(",", 1)[0] for line in lines[1:6]] == ["r0", "r1", "r2", "r3", "r4"]
+    assert all(lines[k + 1].startswith(f"r{k},") for k in range(0, 100_000, 997))
+    assert lines[8].startswith("r7,,,,,") and "5.1.1" in lines[8]
+    assert lines[40_001].startswith("r40000,true,")
+    assert lines[99_999].startswith("100000,true,")  # no id: its CSV line stands in
+    assert "\x1e" not in out.decode()
+
+
+# ---- a total that is a formula, and sheets outside it ---------------------------------------
+
+SHEETS = """\
+scheme s "s" {
+  total 180 = item D_1 * 100 / 30 + half + item 1
+  input x: number 0 <= _ <= 100 "x"
+  value half "half" = x / 2
+  sheet D_1 "打分表" 30 {
+    item D_1_1 "row" 20
+    item D_1_2 "row2" 10
+  }
+  item 1 "one" 30
+  levels {
+    pass "合格" when total >= 60
+    good "良好" when total >= 150
+  }
+}
+"""
+
+
+def test_a_formula_total_and_sheets_give_the_same_bytes_in_sql(tmp_path: Path) -> None:
+    scheme = tmp_path / "s.score"
+    scheme.write_text(SHEETS, encoding="utf-8")
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, diagnostics
+    data = write_csv(
+        tmp_path / "data.csv",
+        ["id", "x", "D_1_1", "D_1_2", "1"],
+        [
+            ["r1", "40", "15", "10", "20"],  # 83.333333333333 + 20 + 20
+            ["r2", "100", "20", "10", "30"],  # 100 + 50 + 30: the maximum
+            ["r3", "0", "0", "0", "0"],
+            ["r4", "", "15", "10", "20"],  # x missing: the total needs it
+        ],
+    )
+    out = assert_same_output(scheme, data, tmp_path)
+    assert out.decode().splitlines() == [
+        "id,eligible,total,level,level_label,error,D_1,1",
+        "r1,true,123.333333333333,pass,合格,,25,20",
+        "r2,true,180,good,良好,,30,30",
+        "r3,true,0,,,,0,0",
+        "r4,,,,,missing input 'x' (x),,",
+    ]
+    assert flags(plan, data) == [False, False, False, True]

@@ -1,5 +1,6 @@
-"""The CMM-525-0006 scheme against seed 001: 12.1 weights, 9.3.2/9.3.3 coefficients,
-chapter 9 minimums as gates, appendix D sheets and the 6.3.2 decision as levels."""
+"""The CMM-525-0006 scheme against seed 001: the total is C.5's 综合评价得分 (max 203),
+12.1 weights, 9.3.2/9.3.3 coefficients, chapter 9 minimums as gates, appendix D sheets
+(not in the total, converted to the 评价得分 they feed) and the 6.3.2 decision as levels."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from scoredsl.cli import main
-from scoredsl.data import read_assessment
+from scoredsl.data import DataError, read_assessment
 from scoredsl.diagnostics import Severity
 from scoredsl.evaluate import Result, evaluate
 from scoredsl.loader import compile_path
@@ -35,6 +36,14 @@ SHEETS = {
     "D_2_2": ("客户投诉处理打分表", 30, {"投诉按期办结率": 10, "投诉处理满意度": 8,
                                          "投诉处理规范性": 6, "投诉预防能力": 6}),
 }  # fmt: skip
+
+# The 评价得分 each sheet feeds (chapter 9: 满分100分).
+SHEET_FEEDS = {
+    "service_standardization_score": "D_1_1",
+    "service_professionalism_score": "D_1_2",
+    "overall_satisfaction_score": "D_2_1",
+    "complaint_handling_score": "D_2_2",
+}
 
 # 12.1.1 / appendix C.1-C.4: (input or value, weight %).
 BASIC_WEIGHTS = [
@@ -92,23 +101,44 @@ def with_inputs(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_appendix_d_sheets(plan: Plan) -> None:
-    assert [i.id for i in plan.top_items] == ["D_1", "D_2"]
-    assert plan.total == 120
-    assert plan.item("D_1").children == ("D_1_1", "D_1_2")
-    assert plan.item("D_2").children == ("D_2_1", "D_2_2")
+    assert [i.id for i in plan.top_items] == list(SHEETS)
+    assert all(i.sheet for i in plan.top_items)
+    assert plan.summed_items == ()
     for sheet, (label, total, rows) in SHEETS.items():
         item = plan.item(sheet)
-        assert (item.label, item.max, item.kind) == (label, total, "parent")
+        assert (item.label, item.max, item.kind, item.sheet) == (label, total, "parent", True)
         children = [plan.item(c) for c in item.children]
         assert {c.label: c.max for c in children} == rows
         assert sum(rows.values()) == total
-        assert all(c.kind == "judged" and c.notes for c in children)
-    assert len(plan.items) == 22
+        assert all(c.kind == "judged" and c.notes and not c.sheet for c in children)
+    assert len(plan.items) == 20
     assert len([i for i in plan.items if i.kind == "judged"]) == 16
 
 
+def test_each_sheet_feeds_its_indicator_score(plan: Plan) -> None:
+    # 合计 30 -> 评价得分 out of 100, stated as a reading (the rule is silent)
+    values = {v.name: v for v in plan.values}
+    assert {name: values[name].text for name in SHEET_FEEDS} == {
+        name: f"item {sheet} * 100 / 30" for name, sheet in SHEET_FEEDS.items()
+    }
+    assert not any(i.name in SHEET_FEEDS for i in plan.inputs)
+    (reading,) = [r for r in plan.readings if r.where == "scheme"]
+    assert reading.text.startswith("附录D的打分表合计30分")
+    assert "评价得分 = 打分表得分 × 100 / 30" in reading.text
+
+
+def test_total_is_c5(plan: Plan) -> None:
+    assert (plan.total, plan.total_text) == (203, "comprehensive_score")
+    assert plan.total_formula == ValueRef("comprehensive_score")
+    c5 = {v.name: v for v in plan.values}["comprehensive_score"]
+    assert c5.text == (
+        "service_quality_score + customer_satisfaction_score + operation_efficiency_score "
+        "+ tech_support_score + improvement_index_score"
+    )
+
+
 def test_inputs_are_ascii_with_chinese_labels_and_clauses(plan: Plan) -> None:
-    assert len(plan.inputs) == 45 + 32  # chapters 10 and 11: 32 more
+    assert len(plan.inputs) == 41 + 32  # chapters 10 and 11: 32 more; 4 scores come from sheets
     for inp in plan.inputs:
         assert inp.name.isascii() and inp.name == inp.name.lower()
         assert inp.label and not inp.label.isascii()
@@ -119,24 +149,13 @@ def test_inputs_are_ascii_with_chinese_labels_and_clauses(plan: Plan) -> None:
     assert {i.name: i.clause for i in plan.inputs}["call_completion_rate"] == "9.3.3"
 
 
-def test_indicator_scores_no_gate_needs_are_optional(plan: Plan) -> None:
-    # The 综合评价得分 is a value (NEEDS-cmm-525-0006.md 1): inputs only values use are
-    # optional, and a missing one makes comprehensive_score null.
-    optional = [i.name for i in plan.inputs if not i.required]
-    assert optional == [
-        "overall_satisfaction_score",
-        "special_satisfaction_score",
-        "complaint_handling_score",
-        "service_level_score",
-        "average_speed_of_answer",
-        "call_completion_rate",
-        *(n for n, _ in IMPROVEMENT_WEIGHTS),
-    ]
+def test_the_total_needs_every_indicator(plan: Plan) -> None:
+    # The total is C.5, so every input it is built from is required.
+    assert [i.name for i in plan.inputs if not i.required] == []
     data = example("certified")
     del data["inputs"]["brand_value_score"]
-    r = run(plan, data)
-    assert (r.values["improvement_index_score"], r.values["comprehensive_score"]) == (None, None)
-    assert r.values["basic_index_score"] == D("162.87")
+    with pytest.raises(DataError, match="brand_value_score"):
+        read_assessment(plan, data)
 
 
 def test_weights_as_published(plan: Plan) -> None:
@@ -150,7 +169,6 @@ def test_weights_as_published(plan: Plan) -> None:
     assert isinstance(improvement.formula, Weighted)
     assert [(_ref(t.ref), t.weight * 100) for t in improvement.formula.terms] == IMPROVEMENT_WEIGHTS
     assert sum(w for _, w in IMPROVEMENT_WEIGHTS) == 18
-    assert values["comprehensive_score"].text == "basic_index_score + improvement_index_score"
 
 
 def _ref(ref: Expr) -> str:
@@ -209,14 +227,14 @@ def test_diagnostics_are_the_acknowledged_errata() -> None:
         (
             "band-overlap",
             Severity.NOTE,
-            "90% falls in two bands of call_completion_coefficient: '>= 90%' (line 145) "
+            "90% falls in two bands of call_completion_coefficient: '>= 90%' (line 137) "
             "and '80% <= _ <= 90%'",
         ),
         (
             "band-overlap",
             Severity.NOTE,
             "80% falls in two bands of call_completion_coefficient: '80% <= _ <= 90%' "
-            "(line 146) and '70% <= _ <= 80%'",
+            "(line 138) and '70% <= _ <= 80%'",
         ),
         (
             "weights-sum",
@@ -242,15 +260,16 @@ def test_check_json_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     assert (code, report["errors"], report["warnings"]) == (0, 0, 0)
     assert [(d["code"], d["line"], d["acknowledged"]) for d in report["diagnostics"]] == [
-        ("band-overlap", 146, True),
-        ("band-overlap", 147, True),
-        ("reading", 150, False),
-        ("weights-sum", 162, True),
-        ("weights-sum", 184, True),
-        ("reading", 247, False),  # 10.2.1's ratios
-        ("reading", 253, False),  # 10.3.1 = 9.3.4
-        ("reading", 263, False),  # 11.2.1 = 9.4.1
-        ("reading", 288, False),  # 11.4.2/11.4.3 = 9.4.2
+        ("band-overlap", 138, True),
+        ("band-overlap", 139, True),
+        ("reading", 142, False),
+        ("weights-sum", 154, True),
+        ("weights-sum", 176, True),
+        ("reading", 240, False),  # 10.2.1's ratios
+        ("reading", 246, False),  # 10.3.1 = 9.3.4
+        ("reading", 256, False),  # 11.2.1 = 9.4.1
+        ("reading", 281, False),  # 11.4.2/11.4.3 = 9.4.2
+        ("reading", 355, False),  # appendix D: 打分表 x 100 / 30
     ]
 
 
@@ -261,7 +280,7 @@ def test_certified(plan: Plan) -> None:
     r = run(plan, example("certified"))
     assert (r.eligible, r.total, r.level, r.level_label, r.next_level) == (
         True,
-        D(107),
+        D("175.62"),  # C.5
         "certified",
         "批准认证",
         None,
@@ -269,6 +288,10 @@ def test_certified(plan: Plan) -> None:
     assert all(g.passed for g in r.gates)
     assert r.gates[2].why == "all 8 condition(s) hold"
     assert r.values == {
+        "service_standardization_score": D(90),  # D.1.1: 27 x 100 / 30
+        "service_professionalism_score": D(85),  # D.1.2: 25.5
+        "overall_satisfaction_score": D(90),  # D.2.1: 27
+        "complaint_handling_score": D(84),  # D.2.2: 25.2
         "asa_coefficient": D("1.0"),
         "call_completion_coefficient": D("1.0"),  # 90% exactly: the first band, “90%以上”
         "asa_score": D(100),
@@ -284,22 +307,27 @@ def test_certified(plan: Plan) -> None:
     parts = ("service_quality_score", "customer_satisfaction_score",
              "operation_efficiency_score", "tech_support_score")  # fmt: skip
     assert sum(r.values[p] for p in parts) == r.values["basic_index_score"]
+    assert (
+        r.total
+        == r.values["comprehensive_score"]
+        == sum(r.values[p] for p in parts) + (r.values["improvement_index_score"] or 0)
+    )
     items = {i.id: i for i in r.items}
-    assert [(i, items[i].score) for i in ("D_1", "D_1_1", "D_1_2", "D_2", "D_2_1", "D_2_2")] == [
-        ("D_1", D(54)),
-        ("D_1_1", D("27.5")),
-        ("D_1_2", D("26.5")),
-        ("D_2", D(53)),
+    assert [i.id for i in r.items] == [i.id for i in plan.items]  # every item, sheets too
+    assert [(i, items[i].score) for i in SHEETS] == [
+        ("D_1_1", D(27)),
+        ("D_1_2", D("25.5")),
         ("D_2_1", D(27)),
-        ("D_2_2", D(26)),
+        ("D_2_2", D("25.2")),
     ]
-    assert items["D_1_1"].why == "sum of its 4 items: 9 + 7 + 5.5 + 6"
-    assert (items["D_1_1_3"].status, items["D_1_1_3"].why) == ("scored", "awarded 5.5 of 6")
+    assert items["D_1_1"].why == "sum of its 4 items: 9 + 7 + 5 + 6"
+    assert (items["D_1_1_3"].status, items["D_1_1_3"].why) == ("scored", "awarded 5 of 6")
+    assert (items["D_2_2_4"].status, items["D_2_2_4"].why) == ("scored", "awarded 4.2 of 6")
 
 
 def test_fails_a_minimum(plan: Plan) -> None:
     r = run(plan, example("fails-minimum"))
-    assert (r.eligible, r.total, r.level, r.level_label) == (False, D(105), None, None)
+    assert (r.eligible, r.total, r.level, r.level_label) == (False, D("174.22"), None, None)
     assert [(g.id, g.passed) for g in r.gates] == [
         ("6.1.1", True),
         ("9.1", False),
@@ -317,14 +345,15 @@ def test_fails_a_minimum(plan: Plan) -> None:
         "(service_standardization_score is 83)"
     )
     assert r.gates[2].why == "not met: 9.2.3 客户流失率应控制在20%以下 (customer_churn_rate is 22%)"
-    # The 综合评价得分 is still computed.
+    # The 综合评价得分 (the total) is still computed.
+    assert r.values["service_standardization_score"] == D(83)  # D.1.1: 24.9 x 100 / 30
     assert r.values["service_quality_score"] == D("50.45")
     assert r.values["comprehensive_score"] == D("174.22")
     assert r.values["call_completion_coefficient"] == D("1.0")  # 92%
     items = {i.id: i for i in r.items}
     assert (items["D_1_1"].score, items["D_1_1"].why) == (
-        D("25.5"),
-        "sum of its 4 items: 8 + 7 + 4.5 + 6",
+        D("24.9"),
+        "sum of its 4 items: 8 + 7 + 3.9 + 6",
     )
 
 
@@ -332,7 +361,7 @@ def test_coefficients_reduce_scores(plan: Plan) -> None:
     r = run(plan, example("coefficient-reduced"))
     assert (r.eligible, r.total, r.level, r.level_label) == (
         True,
-        D(107),
+        D("172.62"),
         "conditional",
         "有条件批准认证",
     )
@@ -349,7 +378,7 @@ def test_coefficients_reduce_scores(plan: Plan) -> None:
 
 def test_major_nonconformity_is_not_certified(plan: Plan) -> None:
     r = run(plan, example("major-nonconformity"))
-    assert (r.eligible, r.total, r.level) == (True, D(107), None)
+    assert (r.eligible, r.total, r.level) == (True, D("161.62"), None)
     assert r.next_level == ("conditional", None)
     assert (r.values["asa_coefficient"], r.values["call_completion_coefficient"]) == (
         D("0.6"),
@@ -395,8 +424,6 @@ def test_asa_coefficient_at_the_boundaries(plan: Plan, seconds: Any, coefficient
 @pytest.mark.parametrize(
     ("changes", "gates"),
     [
-        ({"service_standardization_score": 85}, []),  # “85分以上” includes 85
-        ({"service_standardization_score": "84.9"}, ["9.1"]),
         ({"customer_churn_rate": "20%"}, []),  # “20%以下” includes 20%
         ({"system_availability": "99.9%"}, []),
         ({"system_availability": "99.89%"}, ["9.4", "11.2"]),  # 9.4.1 and 11.2.1
@@ -429,6 +456,27 @@ def test_minimums_at_the_boundaries(plan: Plan, changes: dict[str, Any], gates: 
     assert r.level == (None if gates else "certified")
 
 
+@pytest.mark.parametrize(
+    ("row", "score", "gates"),
+    [
+        ("3.5", D(85), []),  # 25.5 of 30 is 85: “85分以上” includes 85
+        ("3.49", D("84.966666666667"), ["9.1"]),  # 25.49 x 100 / 30, 12 places
+        ("3.47", D("84.9"), ["9.1"]),
+        (6, D("93.333333333333"), []),  # 28 of 30
+    ],
+)
+def test_the_sheet_decides_9_1_1(plan: Plan, row: Any, score: D, gates: list[str]) -> None:
+    data = example("certified")
+    data["scores"] |= {"D_1_1_1": 9, "D_1_1_2": 7, "D_1_1_3": row, "D_1_1_4": 6}
+    r = run(plan, data)
+    assert r.values["service_standardization_score"] == score
+    assert [g.id for g in r.gates if not g.passed] == gates
+    assert r.values["service_quality_score"] == (
+        score * D("0.2") + 85 * D("0.15") + 82 * D("0.15") + 88 * D("0.1")
+    ).quantize(D(10) ** -12)
+    assert r.total == r.values["comprehensive_score"]
+
+
 def test_full_marks_reach_203(plan: Plan) -> None:
     data = example("certified")
     for name in [n for n, _ in BASIC_WEIGHTS + IMPROVEMENT_WEIGHTS if n.endswith("_score")]:
@@ -436,8 +484,9 @@ def test_full_marks_reach_203(plan: Plan) -> None:
             data["inputs"][name] = 100
     data["scores"] = {i.id: i.max for i in plan.items if i.kind == "judged"}
     r = run(plan, data)
-    assert (r.total, r.values["basic_index_score"]) == (D(120), D(185))
+    assert (r.total, r.values["basic_index_score"]) == (D(203), D(185))
     assert (r.values["improvement_index_score"], r.values["comprehensive_score"]) == (D(18), D(203))
+    assert all(r.values[name] == 100 for name in SHEET_FEEDS)  # 30 of 30 each
 
 
 def test_eval_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -446,6 +495,7 @@ def test_eval_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "eligible: no" in out
     assert "level: none" in out
+    assert "total: 174.22 / 203" in out
     assert "value comprehensive_score: 174.22" in out
 
 

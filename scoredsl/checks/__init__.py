@@ -26,6 +26,7 @@ from scoredsl.checks.points import (
     check_total_sum,
 )
 from scoredsl.checks.readings import check_readings
+from scoredsl.checks.total import check_total_max, check_unused_sheets
 from scoredsl.checks.types import check_types
 from scoredsl.checks.weights import check_weights_sum
 from scoredsl.diagnostics import Diagnostic, warning
@@ -43,6 +44,8 @@ CHECKS: tuple[Check, ...] = (
     check_item_shape,
     check_points_sum,
     check_total_sum,
+    check_total_max,
+    check_unused_sheets,
     check_band_exceeds_max,
     check_band_coverage,
     check_band_overlap,

@@ -41,6 +41,8 @@ def check_duplicate_ids(scope: Scope) -> Iterator[Diagnostic]:
 def _expressions(scope: Scope) -> Iterator[tuple[n.Expr, str, bool]]:
     """Every expression with its anchor and whether `total` may be used in it."""
     scheme = scope.scheme
+    if scheme.total is not None and scheme.total.formula is not None:
+        yield scheme.total.formula, "scheme", False
     for value in scheme.values:
         if isinstance(value.kind, n.Formula):
             yield value.kind.expr, f"value:{value.name}", False

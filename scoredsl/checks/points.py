@@ -35,8 +35,8 @@ def check_points_sum(scope: Scope) -> Iterator[Diagnostic]:
 
 def check_total_sum(scope: Scope) -> Iterator[Diagnostic]:
     stmt = scope.scheme.total
-    items = scope.scheme.items
-    if stmt is None or not items:
+    items = tuple(i for i in scope.scheme.items if not i.sheet)  # sheets are not in it
+    if stmt is None or stmt.formula is not None or not items:
         return
     declared = stmt.points
     total = sum((i.points for i in items), Decimal(0))

@@ -132,6 +132,8 @@ def _check_percent_comparison(expr: n.Compare, scope: Scope, anchor: str) -> Ite
 
 def check_types(scope: Scope) -> Iterator[Diagnostic]:
     scheme = scope.scheme
+    if scheme.total is not None and scheme.total.formula is not None:
+        yield from _check_expr(scheme.total.formula, NUMBER, scope, "scheme")
     for value in scheme.values:
         if isinstance(value.kind, n.Formula):
             yield from _check_expr(value.kind.expr, NUMBER, scope, f"value:{value.name}")

@@ -17,6 +17,9 @@ from scoredsl.semantics import (
 
 
 def _formulas(scope: Scope) -> Iterator[tuple[n.Expr, str]]:
+    total = scope.scheme.total
+    if total is not None and total.formula is not None:
+        yield total.formula, "scheme"
     for item, _ in scope.scheme.walk_items():
         if isinstance(item.kind, n.Formula):
             yield item.kind.expr, f"item:{item.id}"

@@ -84,6 +84,8 @@ def _after(span: Span, pattern: str) -> Span | None:
 
 
 def _expressions(scheme: n.Scheme) -> Iterator[n.Expr]:
+    if scheme.total is not None and scheme.total.formula is not None:
+        yield scheme.total.formula
     for value in scheme.values:
         if isinstance(value.kind, n.Formula):
             yield value.kind.expr

@@ -43,6 +43,7 @@ WORDS = {
         "integer": "整数", "number": "数值", "seconds": "秒", "chart_of": "各{}得分",
         "decisive": "评定依据",
         "readings": "本方案的解读", "where": "位置", "reading": "解读",
+        "sheet": "打分表（不计入总分）", "total_is": "总分按公式计算",
     },
     "en": {
         "source": "Source", "version": "Version", "total": "Total", "hash": "Plan hash",
@@ -66,6 +67,7 @@ WORDS = {
         "bool": "yes/no", "integer": "whole number", "number": "number", "seconds": "seconds",
         "chart_of": "Score by {}", "decisive": "Decisive values",
         "readings": "Readings", "where": "Where", "reading": "Reading",
+        "sheet": "scoring sheet (not in the total)", "total_is": "The total is a formula",
     },
 }  # fmt: skip
 
@@ -147,7 +149,7 @@ def _labelled(plan: Plan, label: _Labels) -> Any:
 
 def _context(plan: Plan, lang: str) -> dict[str, Any]:
     label = _Labels(lang)
-    tops = plan.top_items
+    tops = plan.summed_items  # what the total adds up (none when it is a formula)
     plan_values = {v.name: v for v in plan.values}
     return {
         "plan": plan,
@@ -208,6 +210,8 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
         "status": lambda code: status_text(code, lang),
         "date": date or datetime.date.today().isoformat(),
         "share": (lambda s: s / total if total else None),
+        # items in a sheet are not part of the total: no share of it
+        "counted": {i.id for i in plan.items if not _in_sheet(plan, i)},
         "scores": {i.id: i for i in result.items},
         "level_label": {lv.name: ctx["L"](lv.label, lv.en) for lv in plan.levels},
         "bars": _bars(result, plan.top_items, ctx["L"]),
@@ -244,6 +248,12 @@ def _member_suffixes(name: str) -> list[str]:
     """``p1_method_share`` -> ``method_share``, ``share``: how a group may have written it."""
     parts = name.split("_")
     return ["_".join(parts[k:]) for k in range(1, len(parts))]
+
+
+def _in_sheet(plan: Plan, item: Item) -> bool:
+    while item.parent is not None:
+        item = plan.item(item.parent)
+    return item.sheet
 
 
 def _bars(result: Result, tops: tuple[Item, ...], label: _Labels) -> list[dict[str, Any]]:

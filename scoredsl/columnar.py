@@ -239,7 +239,7 @@ def _duckdb(
     plan: Plan, data: Path, out: IO[bytes], fmt: str, jobs: int, progress: Progress | None
 ) -> tuple[int, int]:
     """One streaming pass: DuckDB reads, scores and writes every row. A row the query
-    flags is written as one line holding SENTINEL and the row's cells as JSON; a second,
+    flags is written as one line holding SENTINEL and the row's cells (base64 JSON); a second,
     cheap pass (only when there is such a line) puts the Python engine's row in its place.
     Rows keep their order, and a row's number is its line in the output."""
     header = read_header(data)
@@ -331,11 +331,16 @@ def _copy_watched(
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    while worker.is_alive():
-        worker.join(0.5)
-        share = con.query_progress()  # per cent of the scan done, -1 before it starts
-        if worker.is_alive() and share > 0:
-            progress(int(rows * min(share, 100) / 100), 0)
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            share = con.query_progress()  # per cent of the scan done, -1 before it starts
+            if worker.is_alive() and share > 0:
+                progress(int(rows * min(share, 100) / 100), 0)
+    except KeyboardInterrupt:  # stop DuckDB before its folder is removed
+        con.interrupt()
+        worker.join()
+        raise
     outcome = result[0]
     if isinstance(outcome, BaseException):
         raise outcome
@@ -406,7 +411,7 @@ def _patch_csv(
                     target.write(chunk)
                     line += chunk.count(b"\n")
                     comma = view.find(b",", at, end)
-                    stop = comma if comma >= 0 else len(view[:end].rstrip(b"\n"))
+                    stop = comma if comma >= 0 else end - (view[end - 1 : end] == b"\n")
                     cells = _sentinel_cells(view[at:stop])
                     number = line - 2 + first
                     for _, fixed, bad in python_cells(plan, header, [(number, cells)]):

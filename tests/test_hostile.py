@@ -130,23 +130,29 @@ def _process(argv: Sequence[str]) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize(("engine", "jobs"), [("python", "1"), ("python", "2"), ("duckdb", "1")])
 def test_ctrl_c_during_a_batch_stops_with_one_line_and_no_file(
-    tmp_path: Path, plan249: Any, jobs: str
+    tmp_path: Path, plan249: Any, engine: str, jobs: str
 ) -> None:
+    """Interrupted once the batch reports progress (so while rows are being evaluated, by
+    Python or DuckDB): one line, exit 130, no output file and no temporary folder left."""
     header, rows = csv_rows(plan249, 1)
     data = tmp_path / "data.csv"
-    data.write_text(",".join(header) + "\n" + (rows[0] + "\n") * 60_000, encoding="utf-8")
+    data.write_text(",".join(header) + "\n" + (rows[0] + "\n") * 300_000, encoding="utf-8")
     target = tmp_path / "out.csv"
-    process = _process(["eval", str(SCHEME_249), str(data), "-o", str(target), "--jobs", jobs])
-    deadline = time.monotonic() + 60
-    while not any(p.stat().st_size for p in tmp_path.glob(".out.csv.*")):  # rows are written
-        assert time.monotonic() < deadline and process.poll() is None
+    argv = ["eval", str(SCHEME_249), str(data), "-o", str(target), "--jobs", jobs]
+    process = _process([*argv, "--engine", engine])
+    assert process.stderr is not None
+    os.set_blocking(process.stderr.fileno(), False)
+    seen, deadline = b"", time.monotonic() + 120
+    while b"evaluated " not in seen:  # the first progress line
+        assert time.monotonic() < deadline and process.poll() is None, seen
+        seen += process.stderr.read() or b""
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole group gets it
-    _, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 130
-    lines = err.decode().splitlines()
+    lines = (seen + err).decode().splitlines()
     assert re.fullmatch(
         rf"scoredsl: interrupted after \d+ rows; nothing written to {re.escape(str(target))}",
         lines[-1],

@@ -194,7 +194,7 @@ class Builder(Transformer[Token, n.Scheme]):
 
     def formula(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Formula, tuple[Any, ...]]:
         expr, *block = children
-        body = block[0] if block and block[0] is not None else ()
+        body = tuple(block[0]) if block and block[0] is not None else ()
         return n.Formula(expr, self._span(meta)), body
 
     def lookup(self, meta: LarkMeta, children: list[Any]) -> tuple[n.Lookup, tuple[Any, ...]]:
@@ -202,6 +202,52 @@ class Builder(Transformer[Token, n.Scheme]):
 
     by = lookup
     computed = formula
+
+    # ---- groups -----------------------------------------------------------------------
+
+    def group(self, meta: LarkMeta, children: list[Any]) -> n.Group:
+        name, *rest = children
+        strings = [unquote(c) for c in rest if isinstance(c, Token)]
+        body = tuple(c for c in rest if not isinstance(c, Token))
+        label = strings[0] if strings else None
+        return n.Group(str(name), label, body, self._span(meta), self._tok(name))
+
+    def members(self, meta: LarkMeta, children: list[Any]) -> n.Members:
+        return n.Members(tuple(children), self._span(meta))
+
+    def member(self, meta: LarkMeta, children: list[Any]) -> n.Member:
+        name, label = children
+        return n.Member(str(name), unquote(label), self._span(meta))
+
+    def _quantified(self, kind: str, meta: LarkMeta, children: list[Any]) -> n.Quantified:
+        group, *rest = children
+        body: n.Expr = rest[-1]
+        first = last = None
+        first_span = last_span = None
+        if len(rest) == 2 and rest[0] is not None:
+            first, last = rest[0]
+            first_span, last_span = self._tok(first), self._tok(last)
+        return n.Quantified(
+            kind,
+            str(group),
+            None if first is None else str(first),
+            None if last is None else str(last),
+            body,
+            self._span(meta),
+            self._tok(group),
+            first_span=first_span,
+            last_span=last_span,
+        )
+
+    def every(self, meta: LarkMeta, children: list[Any]) -> n.Quantified:
+        return self._quantified("every", meta, children)
+
+    def group_sum(self, meta: LarkMeta, children: list[Any]) -> n.Quantified:
+        return self._quantified("sum", meta, children)
+
+    def member_range(self, meta: LarkMeta, children: list[Any]) -> tuple[Token, Token]:
+        first, last = children
+        return first, last
 
     # ---- items ------------------------------------------------------------------------
 

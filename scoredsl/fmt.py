@@ -294,6 +294,14 @@ class _Printer:
         else:
             yield from self._block(f"{head} = {expr(kind.expr)}", body, d, start, end)
 
+    def stmt_Group(self, g: n.Group, d: int) -> Iterator[_Line]:
+        header = f"group {g.name}" + (f" {quote(g.label)}" if g.label is not None else "")
+        yield from self._block(header, g.body, d, g.span.start, g.span.end, braces=True)
+
+    def stmt_Members(self, m: n.Members, d: int) -> Iterator[_Line]:
+        listed = "  ".join(f"{x.name} {quote(x.label)}" for x in m.members)
+        yield _Line(d, f"members {listed}", m.span.start)
+
     def stmt_Band(self, b: n.Band, d: int) -> Iterator[_Line]:
         yield _Line(d, f"{condition(b.condition)} -> {number(b.result)}", b.span.start)
 

@@ -27,6 +27,12 @@ YAML_ALIASES = 1_000  # alias references (`*name`) in one YAML document
 DATA_NESTING = 100  # mappings and lists inside one another in a YAML or JSON document
 DATA_FILE_BYTES = 64 * 1024 * 1024  # one YAML or JSON assessment file (64 MiB)
 
+# ---- groups -------------------------------------------------------------------------------
+# `every`/`sum` repeat their body once per member; nested ones multiply. A scheme whose
+# quantifiers would expand to more nodes than this is refused (`group-too-large`) instead
+# of filling memory: the checks take about 0.3 ms per expanded node (CC-CMM needs 60).
+GROUP_EXPANSION_NODES = 10_000
+
 # ---- extends ------------------------------------------------------------------------------
 EXTENDS_DEPTH = 32  # schemes in one extends chain
 

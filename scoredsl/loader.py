@@ -1,8 +1,8 @@
 """Load: a path -> the checked scheme, its plan and every diagnostic.
 
 The front half of the pipeline in one call, each stage once:
-parse -> build -> resolve `extends` -> check -> lower -> run the examples on that plan ->
-hash. `check` and `compile` share it. It reads files but prints nothing.
+parse -> build -> expand groups -> resolve `extends` -> check -> lower -> run the examples on
+that plan -> hash. `check` and `compile` share it. It reads files but prints nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from scoredsl import nodes as n
 from scoredsl.builder import deep_nesting, parse_source, too_deep
 from scoredsl.diagnostics import Diagnostic, error
 from scoredsl.examples import check_examples
+from scoredsl.groups import expand_groups
 from scoredsl.lower import lower
 from scoredsl.plan import Acknowledged, Plan
 from scoredsl.search_path import locate_base
@@ -76,6 +77,8 @@ def _load(
     scheme, diagnostics = parse_source(source)
     if scheme is None:
         return Loaded(source, None, diagnostics)
+    scheme, expanded = expand_groups(scheme)
+    diagnostics += expanded
     if scheme.extends is not None:
         scheme, more = _resolve_extends(scheme, path, chain, memo)
         diagnostics += more

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from scoredsl import nodes as n
 from scoredsl import plan as p
+from scoredsl.groups import expand_groups
 from scoredsl.intervals import Interval, IntervalSet
 from scoredsl.printer import expr as expr_text
 from scoredsl.semantics import (
@@ -144,6 +145,7 @@ def required_inputs(scheme: n.Scheme, scope: Scope) -> set[str]:
 
 def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Plan:
     """The plan of a scheme that checked without errors (without its hash yet)."""
+    scheme, _ = expand_groups(scheme)  # nothing to do when the loader has done it
     scope = Scope.of(scheme)
     low = _Lowerer(scope)
     required = required_inputs(scheme, scope)
@@ -182,7 +184,9 @@ def lower(scheme: n.Scheme, acknowledged: Iterable[p.Acknowledged] = ()) -> p.Pl
                 g.label,
                 g.en,
                 tuple(
-                    p.Requirement(low.expr(r.condition), r.text or expr_text(r.condition))
+                    p.Requirement(
+                        low.expr(r.condition), r.text or r.written or expr_text(r.condition)
+                    )
                     for r in g.requires
                 ),
             )
@@ -223,7 +227,8 @@ def _default(inp: n.Input) -> Decimal | bool | None:
 def _level(low: _Lowerer, lv: n.Level) -> p.Level:
     condition = low.expr(lv.condition)
     least = _least(total_set(lv.condition))
-    return p.Level(lv.name, lv.label, lv.en, condition, expr_text(lv.condition), least)
+    text = lv.written or expr_text(lv.condition)
+    return p.Level(lv.name, lv.label, lv.en, condition, text, least)
 
 
 def _meta(scheme: n.Scheme, key: str) -> str | None:
@@ -234,7 +239,8 @@ def _meta(scheme: n.Scheme, key: str) -> str | None:
 def _value(low: _Lowerer, v: n.Value) -> p.Value:
     if isinstance(v.kind, n.Formula):
         formula = low.expr(v.kind.expr)
-        return p.Value(v.name, v.label, v.en, formula, None, (), expr_text(v.kind.expr), v.unit)
+        text = v.kind.written or expr_text(v.kind.expr)
+        return p.Value(v.name, v.label, v.en, formula, None, (), text, v.unit)
     bands = low.bands(v.kind.input, v.bands)
     return p.Value(v.name, v.label, v.en, None, v.kind.input, bands, "", v.unit)
 
@@ -249,7 +255,7 @@ def _item(low: _Lowerer, scope: Scope, item: n.Item, depth: int) -> p.Item:
         "max": item.points,
         "depth": depth,
         "vetoes": tuple(
-            p.Veto(low.expr(v.condition), expr_text(v.condition), v.reason or "")
+            p.Veto(low.expr(v.condition), v.written or expr_text(v.condition), v.reason or "")
             for v in item.vetoes
         ),
         "notes": tuple(note.text for note in item.notes),
@@ -264,7 +270,7 @@ def _item(low: _Lowerer, scope: Scope, item: n.Item, depth: int) -> p.Item:
         return p.Item(kind=p.ItemKind.BANDED, input=item.kind.input, bands=bands, **common)  # type: ignore[arg-type]
     if isinstance(item.kind, n.Formula):
         formula = low.expr(item.kind.expr)
-        text = expr_text(item.kind.expr)
+        text = item.kind.written or expr_text(item.kind.expr)
         return p.Item(kind=p.ItemKind.COMPUTED, formula=formula, text=text, **common)  # type: ignore[arg-type]
     return p.Item(kind=p.ItemKind.JUDGED, **common)  # type: ignore[arg-type]
 

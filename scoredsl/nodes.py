@@ -124,9 +124,38 @@ class Weighted:
     span: Span = _span()
 
 
+@attrs.frozen
+class Quantified:
+    """``every part in p1..p4 (share >= 100%)`` or ``sum part in p1..p4 (items)``: the body
+    once per member of a group (all of them when there is no range), joined by ``and`` or
+    ``+``. `scoredsl.groups` expands it before checking, so later stages never see it."""
+
+    kind: str  # "every" | "sum"
+    group: str
+    first: str | None  # the range p1..p4, or None for every member
+    last: str | None
+    body: Expr
+    span: Span = _span()
+    group_span: Span = _span()
+    first_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    last_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
 Literal = Union[Number, Percent, Neg]
 Expr = Union[
-    Number, Percent, Bool, Name, ItemRef, GateRef, Neg, Not, Binary, Compare, Call, Weighted
+    Number,
+    Percent,
+    Bool,
+    Name,
+    ItemRef,
+    GateRef,
+    Neg,
+    Not,
+    Binary,
+    Compare,
+    Call,
+    Weighted,
+    Quantified,
 ]
 
 
@@ -212,6 +241,7 @@ class Veto:
     condition: Expr
     reason: str | None
     span: Span = _span()
+    written: str | None = attrs.field(default=None, eq=False, kw_only=True)  # see Formula
 
 
 @attrs.frozen
@@ -240,6 +270,8 @@ class Input:
 class Formula:
     expr: Expr
     span: Span = _span()
+    # the formula as written when a group quantifier was expanded in it (for the plan's text)
+    written: str | None = attrs.field(default=None, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -324,6 +356,7 @@ class Require:
     condition: Expr
     text: str | None
     span: Span = _span()
+    written: str | None = attrs.field(default=None, eq=False, kw_only=True)  # see Formula
 
 
 @attrs.frozen
@@ -362,6 +395,7 @@ class Level:
     condition: Expr
     en: str | None
     span: Span = _span()
+    written: str | None = attrs.field(default=None, eq=False, kw_only=True)  # see Formula
 
 
 @attrs.frozen
@@ -397,6 +431,41 @@ class Outcomes:
     @property
     def outcomes(self) -> tuple[Outcome, ...]:
         return _only(self.body, Outcome)
+
+
+@attrs.frozen
+class Member:
+    """``p1 "1.0"``: one part of a group; its inputs and values are named ``p1_<name>``."""
+
+    name: str
+    label: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Members:
+    members: tuple[Member, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Group:
+    """``group part "部分" { members ...  input ...  value ... }``: parts declared once, with
+    the inputs and values every part has. Expanded by `scoredsl.groups` before checking."""
+
+    name: str
+    label: str | None
+    body: tuple[Members | Input | Value, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        return tuple(m for block in _only(self.body, Members) for m in block.members)
+
+    @property
+    def declarations(self) -> tuple[Input | Value, ...]:
+        return tuple(s for s in self.body if isinstance(s, (Input, Value)))
 
 
 @attrs.frozen
@@ -491,7 +560,7 @@ SETTINGS = (Meta, Total, Rounding, Tiers)
 
 SchemeStmt = Union[
     Meta, Total, Rounding, Input, Value, Gate, Item, SevereRule, FindingsRule, Levels, Example,
-    Accept, English, Tiers, Reading, Outcomes,
+    Accept, English, Tiers, Reading, Outcomes, Group,
 ]  # fmt: skip
 
 

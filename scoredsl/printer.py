@@ -87,6 +87,9 @@ def expr(e: n.Expr) -> str:
         return f"{e.func}({', '.join(expr(a) for a in e.args)})"
     if isinstance(e, n.Weighted):
         return "weighted { " + " ".join(weight(t) for t in e.terms) + " }"
+    if isinstance(e, n.Quantified):
+        over = f" in {e.first}..{e.last}" if e.first is not None else ""
+        return f"{e.kind} {e.group}{over} ({expr(e.body)})"
     raise TypeError(f"the formatter has no rule for {type(e).__name__}")
 
 

@@ -60,6 +60,15 @@ class GenScheme:
     sheets: tuple[GenItem, ...] = ()
     formula_total: bool = False  # `total N = item 1 + item 2 ...`: the same total, as a formula
     outcomes: bool = False  # outcomes over the same thresholds, highest first, then `else`
+    grouped: bool = False  # the banded items' inputs declared as one group, with a sum
+
+    def rate(self, k: int) -> str:
+        """The input of the k-th banded item: `r0`, or `r0_rate` from the group."""
+        return f"r{k}_rate" if self.is_grouped else f"r{k}"
+
+    @property
+    def is_grouped(self) -> bool:
+        return self.grouped and bool(self.banded())
 
     @property
     def total(self) -> Decimal:
@@ -80,12 +89,18 @@ class GenScheme:
         if self.formula_total:
             total += " = " + " + ".join(f"item {i.id}" for i in self.items)
         out = ['scheme gen "生成的方案" {', total, '  input flag: bool "否决"']
+        if self.is_grouped:
+            members = "  ".join(f'r{k} "{k}"' for k, _ in enumerate(self.banded()))
+            out += ['  group r "比率" {', f"    members {members}",
+                    '    input rate: percent "比率{r}"', "  }",
+                    '  value rate_sum "比率合计" = sum r (rate)']  # fmt: skip
         for k, _ in enumerate(self.banded()):
-            out.append(f'  input r{k}: percent "比率{k}"')
+            if not self.is_grouped:
+                out.append(f'  input r{k}: percent "比率{k}"')
         if self.gate:
             out.append('  input ok: bool "基本条件"')
             out.append('  gate g "基本条件" { require ok "必须满足" }')
-        banded = {i.id: k for k, i in enumerate(self.banded())}
+        banded = {i.id: self.rate(k) for k, i in enumerate(self.banded())}
         for item in self.items:
             out.extend(_item_lines(item, banded, 1))
         for k, sheet in enumerate(self.sheets, 1):
@@ -121,12 +136,12 @@ class GenScheme:
 
 
 def _item_lines(
-    item: GenItem, banded: dict[str, int], depth: int, keyword: str = "item"
+    item: GenItem, banded: dict[str, str], depth: int, keyword: str = "item"
 ) -> list[str]:
     pad = "  " * depth
     head = f'{pad}{keyword} {item.id} "项目 {item.id}" {item.max}'
     if item.bands:
-        lines = [f"{head} by r{banded[item.id]} {{"]
+        lines = [f"{head} by {banded[item.id]} {{"]
         lines += [f"{pad}  {b.text()} -> {b.result}" for b in item.bands]
     elif item.children or item.veto:
         lines = [f"{head} {{"]
@@ -259,7 +274,7 @@ def assessments(draw: st.DrawFn, scheme: GenScheme) -> dict[str, Any]:
     rates = st.integers(0, 1000).map(lambda n: f"{Decimal(n) / 10}%")
     inputs: dict[str, Any] = {"flag": draw(st.booleans())}
     for k, _ in enumerate(scheme.banded()):
-        inputs[f"r{k}"] = draw(rates)
+        inputs[scheme.rate(k)] = draw(rates)
     if scheme.gate:
         inputs["ok"] = draw(st.booleans())
     scores = {}

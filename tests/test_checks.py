@@ -50,6 +50,10 @@ FIRST: dict[str, tuple[str, int, int, int, int]] = {
     "outcome-unreachable": ("warning", 32, 5, 32, 32),
     "outcome-gap": ("warning", 31, 5, 31, 33),
     "zero-denominator": ("warning", 13, 65, 13, 70),
+    "empty-group": ("error", 11, 9, 11, 13),
+    "unknown-group": ("error", 32, 40, 32, 45),
+    "unknown-member": ("error", 32, 53, 32, 58),
+    "group-too-large": ("error", 33, 36, 33, 233),
     "total-max": ("error", 5, 3, 5, 49),
     "unused-sheet": ("warning", 11, 9, 11, 12),
 }
@@ -88,6 +92,11 @@ MESSAGES = {
     "the outcome is null there",
     "zero-denominator": "complaints / calls divides by calls, which can be 0, "
     "and does not say what that means",
+    "empty-group": "group 'site' has no members",
+    "unknown-group": "'sites' is not a group of this scheme",
+    "unknown-member": "'nigth' is not a member of group 'site' (its members are day, night)",
+    "group-too-large": "this sum over 'site' would expand to 262,142 terms (and the ones before "
+    "it to 2), more than the 10,000 a scheme's quantifiers may expand to",
     "total-max": "the total is declared 100 but its formula 'quality_score + satisfaction_score' "
     "reaches at most 110",
     "unused-sheet": "sheet D_2 is not part of the total and nothing reads it",
@@ -203,10 +212,11 @@ def test_all_fixtures_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
     codes = {d["code"] for d in doc["diagnostics"]}
     assert codes == set(FIRST)
     assert (doc["errors"], doc["warnings"], exit_code) == (
-        21,
+        25,
         8,
         1,
-    )  # total-max, unused-sheet: one error, one warning; outcome and zero-denominator warnings
+    )  # total-max, unused-sheet: an error, a warning; outcome and zero-denominator warnings; the
+    # four group codes: errors
 
 
 def test_an_accepted_diagnostic_is_a_note(

@@ -17,6 +17,7 @@ from scoredsl.checks import check
 from scoredsl.data import read_assessment
 from scoredsl.diagnostics import Diagnostic
 from scoredsl.evaluate import divide, evaluate, multiply
+from scoredsl.groups import expand_groups
 from scoredsl.lower import lower
 from scoredsl.plan import Plan, with_hash
 from scoredsl.render.batch import BatchWriter
@@ -27,7 +28,8 @@ from tests.strategies import GenBand, GenScheme, assessments, broken, grammarish
 def checked(text: str) -> tuple[Any, list[Diagnostic]]:
     scheme, diagnostics = parse_source(Source("gen.score", text))
     assert scheme is not None, (diagnostics, text)
-    return scheme, diagnostics + check(scheme)
+    scheme, expanded = expand_groups(scheme)  # a generated scheme may declare a group
+    return scheme, diagnostics + expanded + check(scheme)
 
 
 def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -31,6 +31,7 @@ from scoredsl.checks.total import check_total_max, check_unused_sheets
 from scoredsl.checks.types import check_types
 from scoredsl.checks.weights import check_weights_sum
 from scoredsl.diagnostics import Diagnostic, warning
+from scoredsl.groups import expand_groups
 from scoredsl.semantics import Scope
 
 Check = Callable[[Scope], Iterable[Diagnostic]]
@@ -61,8 +62,9 @@ CHECKS: tuple[Check, ...] = (
 
 
 def check(scheme: n.Scheme, extra: Iterable[Check] = ()) -> list[Diagnostic]:
+    scheme, found = expand_groups(scheme)  # nothing to do when the loader has done it
     scope = Scope.of(scheme)
-    found = [d for c in (*CHECKS, *extra) for d in c(scope)]
+    found += [d for c in (*CHECKS, *extra) for d in c(scope)]
     return sorted(apply_accepts(scheme, found), key=Diagnostic.sort_key)
 
 

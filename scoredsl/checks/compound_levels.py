@@ -211,6 +211,90 @@ def _pick(name: str, s: IntervalSet, scope: Scope) -> Decimal:
     return part.witness()
 
 
+# ---- a combined share follows its parts --------------------------------------------------
+
+
+def with_combined_shares(box: Box, scope: Scope) -> Box:
+    """`box` with the bounds it implies on combined shares: a value ``A / B`` where `A` sums
+    ``a1 .. ak`` and `B` sums ``b1 .. bk`` (written out, or values that are such sums), each
+    ``a_i / b_i`` a value of its own and each ``b_i`` positive, lies within the hull of the
+    parts' sets (a weighted average of the parts' shares)."""
+    derived = dict(box.bounds)
+    percent = set(box.percent)
+    for name in scope.values:
+        parts = _share_parts(name, scope)
+        if not parts:
+            continue
+        sets = [
+            _within(box.bounds.get(r, IntervalSet.everything()), name_domain(r, scope))
+            for r in parts
+        ]
+        if any(x.empty for x in sets):
+            continue
+        hull = _hull(sets)
+        derived[name] = derived.get(name, IntervalSet.everything()).intersect(hull)
+        if any(r in box.percent for r in parts):
+            percent.add(name)
+    return Box(derived, frozenset(percent))
+
+
+def _share_parts(name: str, scope: Scope) -> list[str]:
+    """The part shares ``r_i = a_i / b_i`` that the value `name` averages, or []."""
+    value = scope.values.get(name)
+    if value is None or not isinstance(value.kind, n.Formula):
+        return []
+    match value.kind.expr:
+        case n.Binary("/", numerator, denominator):
+            tops, bottoms = _summands(numerator, scope), _summands(denominator, scope)
+        case _:
+            return []
+    if len(tops) < 2 or len(tops) != len(bottoms):
+        return []
+    by_formula = {
+        (v.kind.expr.left.name, v.kind.expr.right.name): v.name
+        for v in scope.values.values()
+        if isinstance(v.kind, n.Formula)
+        and isinstance(v.kind.expr, n.Binary)
+        and v.kind.expr.op == "/"
+        and isinstance(v.kind.expr.left, n.Name)
+        and isinstance(v.kind.expr.right, n.Name)
+    }
+    parts = [by_formula.get(pair) for pair in zip(tops, bottoms, strict=True)]
+    if any(r is None for r in parts) or not all(_positive(b, scope) for b in bottoms):
+        return []
+    return [r for r in parts if r is not None]
+
+
+def _summands(e: n.Expr, scope: Scope, depth: int = 0) -> list[str]:
+    """``a + b + c`` (or a value defined so) -> its names; [] for any other form."""
+    match e:
+        case n.Binary("+", left, right):
+            a, b = _summands(left, scope, depth), _summands(right, scope, depth)
+            return a + b if a and b else []
+        case n.Name(name):
+            value = scope.values.get(name)
+            if value is not None and isinstance(value.kind, n.Formula) and depth < 1:
+                inner = value.kind.expr
+                if isinstance(inner, n.Binary) and inner.op == "+":
+                    return _summands(inner, scope, depth + 1)
+            return [name]
+    return []
+
+
+def _positive(name: str, scope: Scope) -> bool:
+    """Whether every value `name` can take is above zero."""
+    not_positive = IntervalSet.of([Interval(None, Decimal(0), False, True)])
+    return _within(not_positive, name_domain(name, scope)).empty
+
+
+def _hull(sets: list[IntervalSet]) -> IntervalSet:
+    joined = sets[0]
+    for other in sets[1:]:
+        joined = joined.union(other)
+    first, last = joined.parts[0], joined.parts[-1]
+    return IntervalSet.of([Interval(first.low, last.high, first.low_closed, last.high_closed)])
+
+
 # ---- the checks -------------------------------------------------------------------------
 
 
@@ -231,7 +315,8 @@ def check_compound_levels(scope: Scope) -> Iterator[Diagnostic]:
             reachable.append((level, box))
     winning = []
     for i, (level, box) in enumerate(reachable):
-        higher = next((h for h, hb in reachable[i + 1 :] if _implies(box, hb, scope)), None)
+        strong = with_combined_shares(box, scope)
+        higher = next((h for h, hb in reachable[i + 1 :] if _implies(strong, hb, scope)), None)
         if higher is None:
             winning.append((level, box))
         else:
@@ -244,7 +329,7 @@ def check_compound_levels(scope: Scope) -> Iterator[Diagnostic]:
                 anchor="levels",
             )
     for (low, low_box), (high, high_box) in itertools.pairwise(winning):
-        yield from _nesting(low, low_box, high, high_box, scope)
+        yield from _nesting(low, low_box, high, with_combined_shares(high_box, scope), scope)
 
 
 def _unsatisfiable(level: n.Level, box: Box, scope: Scope) -> Diagnostic | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scoredsl.evaluate import Result
 from scoredsl.exactjson import number
-from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted
+from scoredsl.plan import Band, Expr, InputRef, Item, ItemRef, Plan, ValueRef, Weighted, walk
 from scoredsl.why import status_text
 
 if TYPE_CHECKING:
@@ -228,20 +228,31 @@ def report_document(result: Result, fmt: str, lang: str = "zh", date: str | None
 def _decisive(result: Result, label: _Labels) -> list[dict[str, Any]]:
     """The values the level conditions read, for a scheme whose levels are not on points."""
     plan = result.plan
-    named = {v.name: v for v in plan.values}
-    used = {m for lv in plan.levels for m in re.findall(r"\w+", lv.text) if m in named}
+    # read from the conditions themselves: a level written with a group quantifier
+    # (`every part (share >= 90%)`) keeps that text, not the members' names
+    used = {x.name for lv in plan.levels for x in walk(lv.condition) if isinstance(x, ValueRef)}
     texts = " ".join(lv.text for lv in plan.levels)
     return [
         {
             "name": v.name,
             "label": label(v.label or v.name, v.en),
             "value": result.values[v.name],
-            # compared with a percentage (share >= 90%): shown as one
-            "percent": re.search(rf"\b{v.name}\s*[<>=]+\s*[0-9.]+%", texts) is not None,
+            # compared with a percentage (share >= 90%, or inside a quantifier the member's
+            # name without its prefix: p1_share as share): shown as one
+            "percent": any(
+                re.search(rf"\b{re.escape(name)}\s*[<>=]+\s*[0-9.]+%", texts) is not None
+                for name in (v.name, *_member_suffixes(v.name))
+            ),
         }
         for v in plan.values
         if v.name in used and v.name in result.values
     ]
+
+
+def _member_suffixes(name: str) -> list[str]:
+    """``p1_method_share`` -> ``method_share``, ``share``: how a group may have written it."""
+    parts = name.split("_")
+    return ["_".join(parts[k:]) for k in range(1, len(parts))]
 
 
 def _in_sheet(plan: Plan, item: Item) -> bool:

@@ -316,36 +316,30 @@ def _set(con: Any, name: str, value: str) -> None:
 def _copy_watched(
     con: Any, query: exp.Select, target: Path, fmt: str, rows: int, progress: Progress | None
 ) -> int:
-    """COPY `query` to `target`; meanwhile report DuckDB's progress through a file of
-    about `rows` rows. The number of rows written."""
+    """COPY `query` to `target` (in this thread, where Ctrl-C stops DuckDB); meanwhile a
+    watcher reports DuckDB's progress through a file of about `rows` rows. The number of
+    rows written."""
     if progress is None:
         return _copy(con, query, target, fmt)
     import threading
 
-    result: list[int | BaseException] = []
+    _set(con, "enable_progress_bar", "true")  # DuckDB tracks progress only with its bar on,
+    _set(con, "enable_progress_bar_print", "false")  # which it must not print
+    stop = threading.Event()
 
-    def run() -> None:
-        try:
-            result.append(_copy(con, query, target, fmt))
-        except BaseException as exc:  # raised again in the caller's thread
-            result.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.5)
+    def watch() -> None:
+        while not stop.wait(0.5):
             share = con.query_progress()  # per cent of the scan done, -1 before it starts
-            if worker.is_alive() and share > 0:
+            if share > 0 and not stop.is_set():
                 progress(int(rows * min(share, 100) / 100), 0)
-    except KeyboardInterrupt:  # stop DuckDB before its folder is removed
-        con.interrupt()
-        worker.join()
-        raise
-    outcome = result[0]
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return _copy(con, query, target, fmt)
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def _estimated_rows(data: Path) -> int:
@@ -511,7 +505,15 @@ def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> int:
         files=[exp.Literal.string(str(target))],
         params=[options, *extra],
     )
-    return int(con.execute(copy.sql("duckdb")).fetchone()[0])
+    import duckdb
+
+    try:
+        return int(con.execute(copy.sql("duckdb")).fetchone()[0])
+    except (RuntimeError, duckdb.InterruptException) as exc:
+        # DuckDB takes Ctrl-C itself while it runs and stops the query: a Ctrl-C still.
+        if "interrupted" not in str(exc).lower():
+            raise
+        raise KeyboardInterrupt from None
 
 
 def _scan_csv(path: Path, names: list[str]) -> exp.Select:

@@ -244,7 +244,7 @@ def _duckdb(
     cheap pass (only when there is such a line) puts the Python engine's row in its place.
     Rows keep their order, and a row's number is its line in the output."""
     header = read_header(data)
-    if header is None:
+    if header is None or _breaks_lines(plan):
         return _python(plan, data, out, fmt, jobs, progress)
     try:
         layout = layout_for(plan, header)
@@ -291,7 +291,7 @@ def _duckdb(
             )
             if fmt == "parquet":
                 scored = _typed(plan, scored)
-            about = _estimated_rows(data) if progress is not None else 0
+            about = _estimated_rows(con, data) if progress is not None else 0
             rows = _copy_watched(con, scored, target, fmt, about, progress)
         except duckdb.Error:  # a row the SQL reader cannot take (cell count, encoding)
             return _python(plan, data, out, fmt, jobs, progress)
@@ -306,6 +306,13 @@ def _duckdb(
     if progress is not None:
         progress(rows, failed)
     return rows, failed
+
+
+def _breaks_lines(plan: Plan) -> bool:
+    """Whether a label the output repeats has a line break (`"三\\n星"`): then an output row
+    is not one line, and a marked row's number cannot be read from its line."""
+    labels = [lv.label for lv in plan.levels] + [o.label for o in plan.outcomes]
+    return any("\n" in text or "\r" in text for text in labels)
 
 
 def _set(con: Any, name: str, value: str) -> None:
@@ -342,13 +349,13 @@ def _copy_watched(
         watcher.join()
 
 
-def _estimated_rows(data: Path) -> int:
+def _estimated_rows(con: Any, data: Path) -> int:
     """About how many rows `data` has: Parquet says; a CSV file's size over the length of
     its first lines."""
     if data.suffix.lower() == ".parquet":
         table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
         query = exp.select(exp.func("count", exp.Star())).from_(table)
-        return int(_connect().execute(query.sql("duckdb")).fetchone()[0])
+        return int(con.execute(query.sql("duckdb")).fetchone()[0])
     with data.open("rb") as handle:
         sample = handle.read(1 << 20)
         size = os.fstat(handle.fileno()).st_size

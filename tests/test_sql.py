@@ -530,3 +530,29 @@ def test_a_formula_total_and_sheets_give_the_same_bytes_in_sql(tmp_path: Path) -
         "r4,,,,,missing input 'x' (x),,",
     ]
     assert flags(plan, data) == [False, False, False, True]
+
+
+LABELLED = """\
+scheme s "s" {
+  total 10
+  item 1 "one" 10
+  levels {
+    pass "合\\n格" when total >= 5
+  }
+}
+"""
+
+
+def test_a_level_label_with_a_line_break_keeps_row_numbers(tmp_path: Path) -> None:
+    """An output row is then more than one line, so a deferred row's number cannot be read
+    from its line: such a scheme's batches go through Python, with the same bytes."""
+    scheme = tmp_path / "s.score"
+    scheme.write_text(LABELLED, encoding="utf-8")
+    data = write_csv(tmp_path / "data.csv", ["id", "1"], [["r1", "7"], ["r2", "8"], ["", "9"]])
+    out = assert_same_output(scheme, data, tmp_path).decode()
+    assert out == (
+        "id,eligible,total,level,level_label,error,1\n"
+        'r1,true,7,pass,"合\n格",,7\n'
+        'r2,true,8,pass,"合\n格",,8\n'
+        '4,true,9,pass,"合\n格",,9\n'  # the row without an id: its CSV line, 4
+    )

@@ -758,13 +758,8 @@ class _Compiler:
             self.pending_missing.append((item, value.sql, (has_cell, above)))
             return _V(value.sql, value.layer, top)
         if score is not None:
-            ok = self.plain(score.sql.copy(), PLACES)
-            value = self.bind(
-                _case([(ok, self.parse(score.sql.copy(), PLACES, False))]),
-                score.layer,
-                "j",
-                bound=10 ** (INT_DIGITS + PLACES),
-            )
+            number = self.number_cell(score, PLACES)
+            value = self.bind(number.sql, number.layer, "j", bound=10 ** (INT_DIGITS + PLACES))
             # NULL from a cell that is not NULL: not plain (one pattern test a cell).
             above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
             self.problem(

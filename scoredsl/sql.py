@@ -52,6 +52,7 @@ DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery")
 SCALE = 10**PLACES
 INT_DIGITS = 12  # a cell with more digits before the point goes to the Python reader
 COUNT_DIGITS = 9  # samples and problems
+ROW_CELLS = 32  # cells one regular expression tests at once (RE2 bounds a repetition)
 TRUE_WORDS = ("true", "yes", "1", "是", "y")
 FALSE_WORDS = ("false", "no", "0", "否", "n")
 ROW = "_row"  # the row number column a runner may add to the batch table
@@ -244,6 +245,8 @@ class _Compiler:
         self.total: _V | None = None
         self.gate_cols: dict[str, _V] = {}  # gate id -> whether it passed (levels, outcomes)
         self.declared_zero: list[list[exp.Expr]] = []  # divisors under `else`, innermost last
+        # DuckDB: pattern -> [(a flag, its placeholder test, the cells it covers)]
+        self.row_groups: dict[str, list[tuple[_V, exp.Paren, list[exp.Expr]]]] = {}
 
     # ---- columns and layers --------------------------------------------------------------
 
@@ -545,9 +548,14 @@ class _Compiler:
 
     def number_cell(self, cell: _V, places: int | None) -> _V:
         """The number in a plain cell (see `plain`; a whole number when `places` is None),
-        NULL when the cell is NULL or not plain. On DuckDB a whole number is tested
-        without a regular expression: its text must be as long as its digits, which no
-        sign, space, point, underscore or exponent can be unless the value is the same."""
+        NULL when the cell is NULL or not plain.
+
+        On DuckDB most rows are proved plain once for all their number cells (see
+        `row_plain`): when every one is a whole number, each is read by a BIGINT cast,
+        exact for up to INT_DIGITS digits. A row that fails tests its cells one by one: a
+        whole number without a regular expression (its text must be as long as its
+        digits, which no sign, space, point, underscore or exponent can be unless the
+        value is the same), anything else by the pattern."""
         text = cell.sql
         general = _case([(self.plain(text.copy(), places), self.parse(text.copy(), PLACES, False))])
         if not self.decimal:
@@ -562,7 +570,45 @@ class _Compiler:
         digits = _case([(exp.LT(this=whole.sql.copy(), expression=_lit(0)), _lit(-1)), *limits])
         plain = exp.EQ(this=exp.func("STRLEN", text.copy()), expression=digits)
         exact = exp.Cast(this=whole.sql.copy(), to=_DECIMAL.copy())
-        return _V(_case([(plain, exact)], general), whole.layer)
+        one_by_one = _case([(plain, exact.copy())], general)
+        every_whole = self.row_plain(self.plain_pattern(None), cell)
+        whens: list[tuple[exp.Expr, exp.Expr]] = [(every_whole.sql.copy(), exact)]
+        if places is not None:  # every cell plain, some with a fraction: DECIMAL casts
+            every_plain = self.row_plain(self.plain_pattern(places), cell)
+            fraction = exp.TryCast(
+                this=text.copy(),
+                to=exp.DataType.build(f"DECIMAL({INT_DIGITS + places}, {places})"),
+            )
+            whens.append((every_plain.sql.copy(), exp.Cast(this=fraction, to=_DECIMAL.copy())))
+        return _V(_case(whens, one_by_one), max(whole.layer, every_whole.layer))
+
+    def row_plain(self, pattern: str, cell: _V) -> _V:
+        """Whether each of the row's cells registered under `pattern` with this one (up to
+        ROW_CELLS) matches it or is empty (DuckDB only). One regular expression over the
+        cells joined by commas costs a fraction of one per cell; no pattern admits a comma, so
+        a comma inside a cell breaks the count and fails the test. `_assemble` writes the
+        test once every cell is registered."""
+        groups = self.row_groups.setdefault(pattern, [])
+        if not groups or len(groups[-1][2]) == ROW_CELLS:
+            test = exp.Paren(this=exp.true())
+            flag = self.bind(test, cell.layer, "row", is_bool=True)
+            groups.append((flag, test, []))
+        flag, _, cells = groups[-1]
+        if cell.layer >= flag.layer:
+            raise AssertionError("row_plain covers cells of the first layer only")
+        cells.append(cell.sql.copy())
+        return flag
+
+    def write_row_tests(self) -> None:
+        for pattern, (_, test, cells) in (
+            (pattern, group) for pattern, groups in self.row_groups.items() for group in groups
+        ):
+            joined: list[exp.Expr] = []
+            for cell in cells:
+                joined += [_s(","), cell] if joined else [cell]
+            whole = f"^(?:{pattern})?(?:,(?:{pattern})?){{{len(cells) - 1}}}$"
+            concat = exp.Anonymous(this="CONCAT", expressions=joined)  # NULL is ''
+            test.set("this", self.matches(concat, whole))
 
     @staticmethod
     def one_of(text: exp.Expr, words: Sequence[str]) -> exp.Expr:
@@ -578,11 +624,15 @@ class _Compiler:
         the same with two places fewer and a final ``%``): the numbers SQL parses exactly
         as Python does. One regular expression
         a cell is the cheapest exact test (cheaper than a chain of string functions)."""
+        return self.matches(text, f"^{self.plain_pattern(places, digits, percent)}$")
+
+    @staticmethod
+    def plain_pattern(places: int | None, digits: int = INT_DIGITS, percent: bool = False) -> str:
         fraction = "" if places is None else f"([.][0-9]{{1,{places}}})?"
         if percent:  # a percentage has two places fewer than the fraction it stands for
             assert places is not None
             fraction = f"(([.][0-9]{{1,{places - 2}}})?%|{fraction})"
-        return self.matches(text, f"^[0-9]{{1,{digits}}}{fraction}$")
+        return f"[0-9]{{1,{digits}}}{fraction}"
 
     def compile_inputs(self) -> None:
         for inp in self.plan.inputs:
@@ -614,9 +664,15 @@ class _Compiler:
                 self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
                 continue
             if inp.type is InputType.PERCENT:
-                ok = self.bind(
-                    self.plain(c.copy(), PLACES, percent=True), cell.layer, "ok", is_bool=True
-                )
+                one: exp.Expr = self.plain(c.copy(), PLACES, percent=True)
+                layer = cell.layer
+                if self.decimal:  # the row's test, then (NULL stays NULL) not empty
+                    every = self.row_plain(self.plain_pattern(PLACES, percent=True), cell)
+                    one = _case(
+                        [(every.sql.copy(), exp.NEQ(this=c.copy(), expression=_s("")))], one
+                    )
+                    layer = every.layer
+                ok = self.bind(one, layer, "ok", is_bool=True)
                 self.problem(
                     exp.Not(this=_paren(exp.func("COALESCE", ok.sql.copy(), exp.true()))),
                     f"{what} is not a plain percentage",
@@ -1327,6 +1383,7 @@ def _assemble(
 ) -> Query:
     plan = c.plan
     python = _col("_python")
+    c.write_row_tests()
 
     def out(value: exp.Expr) -> exp.Expr:
         if raw:  # the runner replaces a Python row's line whole: its cells do not matter

@@ -418,26 +418,49 @@ def test_an_input_left_out_takes_its_default_in_sql(tmp_path: Path) -> None:
 
 # ---- the streaming DuckDB runner ----------------------------------------------------------
 
-NUMBERISH = st.text(alphabet="0123456789.eE+-_ %\t", min_size=0, max_size=14)
+NUMBERISH = st.text(alphabet="0123456789.eE+-_ %\t,", min_size=0, max_size=14)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(judged=NUMBERISH, a=NUMBERISH)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(judged=NUMBERISH, a=NUMBERISH, leaf=NUMBERISH, r=NUMBERISH)
 def test_a_number_cell_is_read_as_python_reads_it_or_handed_to_python(
-    construct_plan: Plan, judged: str, a: str
+    construct_plan: Plan, judged: str, a: str, leaf: str, r: str
 ) -> None:
-    """On DuckDB a whole number skips the regular expression (its text must be exactly as
-    long as its digits): whatever the cell, SQL gives Python's number or defers the row."""
-    row = {"id": "x", "a": a, "b": "3", "r": "95%", "f": "false", "1.1": judged, "2.2.1": "30"}
+    """On DuckDB the number cells of a row are proved plain by one regular expression over
+    them joined by commas, and a row that fails tests each cell (a whole number by its
+    length): whatever the cells (commas and empty texts among them), SQL gives Python's
+    numbers or defers the row."""
+    row = {"id": "x", "a": a, "b": "3", "r": r, "f": "false", "1.1": judged, "2.2.1": leaf}
     got = _sql_result(construct_plan, row)
     if got["_python"]:
         return
-    raw = {"inputs": {"a": a, "b": "3", "r": "95%", "f": "false"},
-           "scores": {"1.1": judged, "2.2.1": "30"}}  # fmt: skip
+    raw = {"inputs": {"a": a, "b": "3", "r": r, "f": "false"},
+           "scores": {"1.1": judged, "2.2.1": leaf}}  # fmt: skip
     result = evaluate(construct_plan, read_assessment(construct_plan, raw))
     assert Decimal(got["1.1"]) == result.scores["1.1"]
+    assert Decimal(got["1.2"]) == result.scores["1.2"]
+    assert Decimal(got["2.2.1"]) == result.scores["2.2.1"]
     assert Decimal(got["1"]) == result.scores["1"]
     assert Decimal(got["third"]) == result.values["third"]
+
+
+@pytest.mark.parametrize(
+    ("judged", "leaf", "r", "deferred"),
+    [
+        ("5", "30", "95%", False),  # every cell plain: the row's one test
+        ("5", "", "95%", True),  # an empty text is no number: Python says so
+        ("5.5", "30", "0.95", False),  # a fraction: DECIMAL casts, still in SQL
+        ("1,5", "", "95%", True),  # a comma in a cell breaks the count
+        ("1", "5,30", "95%", True),
+        ("", "", "9,5%", True),
+        ("05", "30", "95%", False),  # a leading zero: 5, as Python reads it
+    ],
+)
+def test_the_row_test_defers_exactly_what_the_cell_tests_defer(
+    construct_plan: Plan, judged: str, leaf: str, r: str, deferred: bool
+) -> None:
+    row = {"id": "x", "a": "1", "b": "3", "r": r, "f": "false", "1.1": judged, "2.2.1": leaf}
+    assert _sql_result(construct_plan, row)["_python"] is deferred
 
 
 def test_the_duckdb_query_has_no_in_list_or_join(construct_plan: Plan) -> None:

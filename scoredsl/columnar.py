@@ -515,7 +515,7 @@ def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> int:
     import duckdb
 
     try:
-        return int(con.execute(copy.sql("duckdb")).fetchone()[0])
+        return int(con.execute(copy.sql("duckdb", copy=False)).fetchone()[0])
     except (RuntimeError, duckdb.InterruptException) as exc:
         # DuckDB takes Ctrl-C itself while it runs and stops the query: a Ctrl-C still.
         if "interrupted" not in str(exc).lower():

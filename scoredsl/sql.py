@@ -5,13 +5,16 @@ items by id or unique label, findings as `ID.samples` / `ID.problems`, `severe` 
 `;`-separated ids), every cell read as text, so that validation is compiled too. The query
 is built only with sqlglot builders; `.sql(dialect=...)` writes it for an engine.
 
-Numbers are exact. On DuckDB a number is a DECIMAL(38, PLACES) column, added and compared
-natively; elsewhere it is a whole number of 10**-PLACES units in a DECIMAL(38, 0) column
-(Spark and others narrow the scale of wide decimal sums, which would round). Every
-multiplication and division is done on whole numbers of units (HUGEINT or DECIMAL(38, 0))
-and rounded half-even to PLACES places, the rule the Python evaluator follows
-(docs/language.md, "Exact arithmetic"). No float ever holds a value; a DOUBLE only estimates
-magnitudes to keep a row whose numbers would not fit away from the integer arithmetic.
+Numbers are exact: every one is a whole number of 10**-PLACES units. On DuckDB it is a
+BIGINT when its bound (tracked here from the cells' patterns, the items' maxima and the
+constants) fits one, else a HUGEINT; elsewhere a DECIMAL(38, 0) (Spark and others narrow
+the scale of wide decimal sums, which would round). Every multiplication and division is
+done on whole numbers of units (HUGEINT or DECIMAL(38, 0)) and rounded half-even to PLACES
+places, the rule the Python evaluator follows (docs/language.md, "Exact arithmetic"). No
+float ever holds a value; a DOUBLE only estimates magnitudes to keep a row whose numbers
+would not fit away from the integer arithmetic, and holds the powers of ten that scale a
+cell's digits. DuckDB holds a percentage input as a DECIMAL(18, PLACES) (see
+`percent_decimal`).
 
 The SQL side is strict: a row is evaluated in SQL only when every cell is in a plain
 canonical form it parses exactly and every check passes. Any other row gets `_python`
@@ -51,6 +54,8 @@ from scoredsl.plan import (
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery")
 SCALE = 10**PLACES
 INT_DIGITS = 12  # a cell with more digits before the point goes to the Python reader
+SCORE_DIGITS = 6  # on DuckDB, for scores and percentages: their units then fit a BIGINT
+BIGINT_MAX = 2**63 - 1
 COUNT_DIGITS = 9  # samples and problems
 ROW_CELLS = 32  # cells one regular expression tests at once (RE2 bounds a repetition)
 TRUE_WORDS = ("true", "yes", "1", "是", "y")
@@ -158,6 +163,7 @@ class _V:
     bound: int | None = None
     is_bool: bool = False
     units: int | None = None  # a constant's value in units
+    decimal: bool = False  # a DECIMAL(18, PLACES) value, not units (DuckDB's percentages)
 
 
 _DECIMAL = exp.DataType.build(f"DECIMAL(38, {PLACES})")
@@ -226,7 +232,11 @@ class _Compiler:
         self.plan = plan
         self.layout = layout
         self.dialect = dialect
-        self.decimal = dialect == "duckdb"  # numbers as DECIMAL(38, PLACES), not units
+        # DuckDB holds a number whose bound fits in a BIGINT in one (scores and
+        # percentages have at most SCORE_DIGITS digits before the point: a longer one is
+        # above any maximum, and Python says so), others in a HUGEINT.
+        self.narrow = dialect == "duckdb"
+        self.score_digits = SCORE_DIGITS if self.narrow else INT_DIGITS
         self.int_type = exp.DataType.build(
             "HUGEINT" if dialect == "duckdb" else "DECIMAL(38, 0)", dialect="duckdb"
         )
@@ -235,7 +245,9 @@ class _Compiler:
         self.limit = 10**37 if dialect == "duckdb" else 10**31
         self.layers: list[list[tuple[str, exp.Expr]]] = [[]]
         self.counter = 0
-        self.problems: list[tuple[exp.Expr, str]] = []  # (TRUE when bad, reason)
+        # (TRUE when bad, reason, whether it sends the row to Python; if not, a later
+        # problem that does covers it, and this one only says why more exactly)
+        self.problems: list[tuple[exp.Expr, str, bool]] = []
         self.inputs: dict[str, _V] = {}
         self.items: dict[str, _V] = {}
         self.forced: dict[str, _V] = {}  # item id -> own code: 0 none, 1 severe, 2+k veto k
@@ -246,6 +258,7 @@ class _Compiler:
         self.gate_cols: dict[str, _V] = {}  # gate id -> whether it passed (levels, outcomes)
         self.declared_zero: list[list[exp.Expr]] = []  # divisors under `else`, innermost last
         # DuckDB: pattern -> [(a flag, its placeholder test, the cells it covers)]
+        self.unit_cols: dict[exp.Expr, _V] = {}  # a DECIMAL input's column -> its units
         self.row_groups: dict[str, list[tuple[_V, exp.Paren, list[exp.Expr]]]] = {}
 
     # ---- columns and layers --------------------------------------------------------------
@@ -266,8 +279,8 @@ class _Compiler:
         self.layers[layer + 1].append((name, value))
         return _V(_col(name), layer + 1, bound, is_bool)
 
-    def problem(self, bad: exp.Expr, reason: str) -> None:
-        self.problems.append((bad, reason))
+    def problem(self, bad: exp.Expr, reason: str, flags: bool = True) -> None:
+        self.problems.append((bad, reason, flags))
 
     def cast_int(self, e: exp.Expr) -> exp.Expr:
         return exp.Cast(this=e, to=self.int_type.copy())
@@ -276,57 +289,121 @@ class _Compiler:
 
     def const(self, units: int) -> _V:
         """The number of `units` as a typed constant."""
-        if self.decimal:
-            text = format(Decimal(units).scaleb(-PLACES), "f")
-            sql: exp.Expr = exp.Cast(this=exp.Literal.number(text), to=_DECIMAL.copy())
-        else:
-            sql = self.cast_int(_lit(units))
+        sql = self.cast_int(_lit(units))
+        if self.fits(abs(units)):
+            sql = exp.Cast(this=_lit(units), to=exp.DataType.build("BIGINT"))
         return _V(sql, 0, abs(units), units=units)
 
+    def const_as(self, units: int, decimal: bool) -> exp.Expr:
+        """A constant for a units value or, when `decimal`, a DECIMAL(18, PLACES) one."""
+        if not decimal:
+            return self.const(units).sql
+        width = 18 if abs(units) < 10**18 else 38
+        text = format(Decimal(units).scaleb(-PLACES), "f")
+        return exp.Cast(
+            this=exp.Literal.number(text), to=exp.DataType.build(f"DECIMAL({width}, {PLACES})")
+        )
+
+    def percent_decimal(self, c: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+        """DuckDB: a plain percentage cell as a DECIMAL(18, PLACES), written with and
+        without `%`. Percentages are mostly compared with constants (bands, ranges), and a
+        DECIMAL parse costs half of one into units; `units_of` converts when a formula
+        reads one."""
+        held = exp.DataType.build(f"DECIMAL(18, {PLACES})")
+        digits = exp.Cast(
+            this=exp.func("REPLACE", c.copy(), _s("%"), _s("")),
+            to=exp.DataType.build(f"DECIMAL({self.score_digits + PLACES - 2}, {PLACES - 2})"),
+        )
+        hundredth = exp.Cast(
+            this=exp.Literal.number("0.01"), to=exp.DataType.build("DECIMAL(3, 2)")
+        )
+        as_percent = exp.Cast(this=exp.Mul(this=digits, expression=hundredth), to=held)
+        return as_percent, exp.Cast(this=c.copy(), to=held.copy())
+
+    def units_of(self, v: _V) -> _V:
+        """`v` in units: a DECIMAL(18, PLACES) always shows PLACES digits after its point,
+        so its text without the point is its units (bound to a column once)."""
+        if not v.decimal:
+            return v
+        if v.sql in self.unit_cols:
+            return self.unit_cols[v.sql]
+        text = exp.Cast(this=v.sql.copy(), to=_VARCHAR.copy())
+        units = exp.Cast(
+            this=exp.func("REPLACE", text, _s("."), _s("")), to=exp.DataType.build("BIGINT")
+        )
+        out = self.bind(units, v.layer, "u", bound=v.bound)
+        self.unit_cols[v.sql] = out
+        return out
+
+    def fits(self, bound: int | None) -> bool:
+        """Whether DuckDB holds a number of at most `bound` units in a BIGINT."""
+        return self.narrow and bound is not None and bound <= BIGINT_MAX
+
     def to_int(self, v: _V) -> exp.Expr:
-        """`v` as a whole number of units, for integer arithmetic."""
+        """`v` as a whole number of units, wide enough for products and quotients."""
         if v.units is not None:
             return self.cast_int(_lit(v.units))
-        if not self.decimal:
-            return v.sql
-        # DECIMAL(38, PLACES) as text always has PLACES digits after the point.
-        text = exp.Cast(this=exp.Cast(this=v.sql, to=_DECIMAL.copy()), to=_VARCHAR.copy())
-        return self.cast_int(exp.func("REPLACE", text, _s("."), _s("")))
+        return self.cast_int(v.sql) if self.narrow else v.sql
 
-    def from_int(self, units: exp.Expr) -> exp.Expr:
-        """A whole number of units as a number."""
-        if not self.decimal:
-            return units
+    def from_int(self, units: exp.Expr, bound: int | None = None) -> exp.Expr:
+        """A whole number of units (at most `bound`) as a number: on DuckDB a BIGINT when
+        the bound allows (TRY_CAST: were a bound wrong, the value would be NULL and the
+        row would go to Python, never a wrong digit)."""
+        if self.fits(bound):
+            return exp.TryCast(this=units, to=exp.DataType.build("BIGINT"))
+        return units
+
+    def shown(self, x: exp.Expr, bound: int | None = None) -> exp.Expr:
+        """A number as the CSV writer prints a Decimal: no exponent, no trailing zeros."""
+        if not self.narrow:
+            return _format_units(self, x)
+        # sign, whole part, and the fraction's digits up to its last non-zero one (their
+        # count found by whole-number tests, cheaper than trimming text)
+        magnitude = exp.Abs(this=_paren(x.copy()))
+        whole = exp.IntDiv(this=magnitude.copy(), expression=_lit(SCALE))
+        frac = _paren(exp.Mod(this=magnitude, expression=_lit(SCALE)))
+        digits = _case(
+            [
+                (
+                    exp.EQ(
+                        this=exp.Mod(this=frac.copy(), expression=_lit(10 ** (PLACES - k))),
+                        expression=_lit(0),
+                    ),
+                    _lit(k),
+                )
+                for k in range(1, PLACES)
+            ],
+            _lit(PLACES),
+        )
+        shifted = exp.Cast(
+            this=exp.Add(this=frac.copy(), expression=_lit(SCALE)), to=_VARCHAR.copy()
+        )
+        fraction = _case(
+            [(exp.EQ(this=frac.copy(), expression=_lit(0)), _s(""))],
+            exp.DPipe(
+                this=_s("."), expression=exp.Substring(this=shifted, start=_lit(2), length=digits)
+            ),
+        )
+        sign = _case([(exp.LT(this=x.copy(), expression=_lit(0)), _s("-"))], _s(""))
+        return exp.DPipe(
+            this=exp.DPipe(this=sign, expression=exp.Cast(this=whole, to=_VARCHAR.copy())),
+            expression=fraction,
+        )
+
+    def typed(self, x: exp.Expr) -> exp.Expr:
+        """A number as a DECIMAL(38, PLACES) output column."""
+        if not self.narrow:
+            return exp.Cast(this=_format_units(self, x), to=_DECIMAL.copy())
         unit = exp.Cast(
             this=exp.Literal.number(format(Decimal(1).scaleb(-PLACES), "f")),
             to=exp.DataType.build(f"DECIMAL({PLACES + 1}, {PLACES})"),
         )
-        whole = exp.Cast(this=units, to=exp.DataType.build("DECIMAL(38, 0)"))
+        whole = exp.Cast(this=x, to=exp.DataType.build("DECIMAL(38, 0)"))
         return exp.Cast(this=exp.Mul(this=whole, expression=unit), to=_DECIMAL.copy())
-
-    def shown(self, x: exp.Expr, bound: int | None = None) -> exp.Expr:
-        """A number (at most `bound` units) as the CSV writer prints a Decimal: no
-        exponent, no trailing zeros."""
-        if not self.decimal:
-            return _format_units(self, x)
-        # DuckDB writes a DECIMAL of 18 digits or fewer three times faster than a wider one.
-        width = 18 if bound is not None and bound < 10**18 else 38
-        wide = exp.Cast(this=x, to=exp.DataType.build(f"DECIMAL({width}, {PLACES})"))
-        text = exp.Cast(this=wide, to=_VARCHAR.copy())
-        return exp.func("REGEXP_REPLACE", text, _s("[.]?0+$"), _s(""))
-
-    def typed(self, x: exp.Expr) -> exp.Expr:
-        """A number as a DECIMAL(38, PLACES) output column."""
-        if self.decimal:
-            return exp.Cast(this=x, to=_DECIMAL.copy())
-        return exp.Cast(this=_format_units(self, x), to=_DECIMAL.copy())
 
     def to_double(self, e: exp.Expr) -> exp.Expr:
         """The magnitude of a number in units, estimated in a DOUBLE."""
-        magnitude = exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
-        if self.decimal:
-            return exp.Mul(this=magnitude, expression=exp.Literal.number(f"{SCALE:.0e}"))
-        return magnitude
+        return exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
 
     # ---- integer division ------------------------------------------------------------------
 
@@ -427,7 +504,10 @@ class _Compiler:
                 expression=exp.Literal.number(f"{self.limit:.0e}"),
             )
             bound = None
-        value = node(this=_paren(a.sql), expression=_paren(b.sql))  # type: exp.Expr
+        x, y = a.sql, b.sql
+        if self.narrow and not self.fits(bound):  # BIGINT + BIGINT must not overflow
+            x, y = self.cast_int(x), self.cast_int(y)
+        value = node(this=_paren(x), expression=_paren(y))  # type: exp.Expr
         value = self.guarded(value, guard, "a sum too large for exact SQL arithmetic")
         return _V(value, max(a.layer, b.layer), bound)
 
@@ -444,9 +524,10 @@ class _Compiler:
         product: exp.Expr = exp.Mul(this=_paren(self.to_int(a)), expression=_paren(self.to_int(b)))
         product = self.guarded(product, guard, "a product too large for exact SQL arithmetic")
         col = self.bind(product, max(a.layer, b.layer))
-        value = self.from_int(self.rounded_div(col.sql, _lit(SCALE), RoundingMode.HALF_EVEN))
         bound = None if product_bound is None else product_bound // SCALE + 1
-        return _V(value, col.layer, bound if self.within(bound) else None)
+        bound = bound if self.within(bound) else None
+        rounded = self.rounded_div(col.sql, _lit(SCALE), RoundingMode.HALF_EVEN)
+        return _V(self.from_int(rounded, bound), col.layer, bound)
 
     def divide(self, a: _V, b: _V) -> _V:
         """a / b rounded half-even to PLACES places; a zero divisor sends the row to Python."""
@@ -488,7 +569,8 @@ class _Compiler:
         value = exp.Mul(
             this=_paren(self.rounded_div(col.sql, _lit(unit), rounding.mode)), expression=_lit(unit)
         )
-        return _V(self.from_int(value), col.layer, None if v.bound is None else v.bound + unit)
+        bound = None if v.bound is None else v.bound + unit
+        return _V(self.from_int(value, bound), col.layer, bound)
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -530,57 +612,72 @@ class _Compiler:
     def text_of(self, column: str | None) -> _V | None:
         return None if column is None else self.cell_cols[column]
 
-    def parse(self, text: exp.Expr, places: int, percent: bool) -> exp.Expr:
-        """A plain number's text (see `plain`) as a number; a percentage as a fraction."""
+    def parse(
+        self, text: exp.Expr, places: int, percent: bool, digits: int = INT_DIGITS
+    ) -> exp.Expr:
+        """A plain number's text (see `plain`, with at most `digits` before the point) as a
+        number; a percentage as a fraction."""
         body = exp.func("REPLACE", text, _s("%"), _s("")) if percent else text
+        if self.narrow:
+            # Its digits without the point, times 10 ** (places - digits after the point),
+            # in a BIGINT when they fit (DuckDB's DECIMAL to whole-number arithmetic
+            # divides in 128 bits, several times slower).
+            kind = exp.DataType.build("BIGINT" if self.fits(10 ** (digits + places)) else "HUGEINT")
+            point = exp.StrPosition(this=body.copy(), substr=_s("."))
+            after = _case(
+                [(exp.EQ(this=point.copy(), expression=_lit(0)), _lit(0))],
+                exp.Sub(this=exp.func("STRLEN", body.copy()), expression=point),
+            )
+            # 10 ** k for k <= PLACES is exact in a DOUBLE (a power of ten, not a value)
+            power = exp.Pow(this=_lit(10), expression=exp.Sub(this=_lit(places), expression=after))
+            shift = exp.Cast(this=power, to=kind)
+            number = exp.TryCast(this=exp.func("REPLACE", body, _s("."), _s("")), to=kind.copy())
+            return exp.Mul(this=number, expression=shift)
         dec: exp.Expr = exp.Cast(
-            this=body, to=exp.DataType.build(f"DECIMAL({INT_DIGITS + places}, {places})")
+            this=body, to=exp.DataType.build(f"DECIMAL({digits + places}, {places})")
         )
-        if self.decimal:
-            if percent:
-                hundredth = exp.Cast(
-                    this=exp.Literal.number("0.01"), to=exp.DataType.build("DECIMAL(3, 2)")
-                )
-                dec = exp.Mul(this=dec, expression=hundredth)
-            return exp.Cast(this=dec, to=_DECIMAL.copy())
         factor = exp.Cast(this=_lit(10**places), to=exp.DataType.build(f"DECIMAL({places + 1}, 0)"))
-        return self.cast_int(exp.Mul(this=dec, expression=factor))
+        units = exp.Mul(this=dec, expression=factor)
+        return self.cast_int(units)
 
-    def number_cell(self, cell: _V, places: int | None) -> _V:
-        """The number in a plain cell (see `plain`; a whole number when `places` is None),
-        NULL when the cell is NULL or not plain.
+    def number_cell(self, cell: _V, places: int | None, digits: int = INT_DIGITS) -> _V:
+        """The number in a plain cell (see `plain`, with at most `digits` before the point;
+        a whole number when `places` is None), NULL when the cell is NULL or not plain.
 
         On DuckDB most rows are proved plain once for all their number cells (see
-        `row_plain`): when every one is a whole number, each is read by a BIGINT cast,
-        exact for up to INT_DIGITS digits. A row that fails tests its cells one by one: a
-        whole number without a regular expression (its text must be as long as its
-        digits, which no sign, space, point, underscore or exponent can be unless the
-        value is the same), anything else by the pattern."""
+        `row_plain`): when every one is a whole number, each is read by a BIGINT cast. A
+        row that fails tests its cells one by one: a whole number without a regular
+        expression (its text must be as long as its digits, which no sign, space, point,
+        underscore or exponent can be unless the value is the same), anything else by the
+        pattern."""
         text = cell.sql
-        general = _case([(self.plain(text.copy(), places), self.parse(text.copy(), PLACES, False))])
-        if not self.decimal:
+        general = _case(
+            [
+                (
+                    self.plain(text.copy(), places, digits),
+                    self.parse(text.copy(), PLACES, False, digits),
+                )
+            ]
+        )
+        if not self.narrow:
             return _V(general, cell.layer)
         whole = self.bind(
             exp.TryCast(this=text.copy(), to=exp.DataType.build("BIGINT")), cell.layer, "w"
         )
         limits = [
             (exp.LT(this=whole.sql.copy(), expression=_lit(10**k)), _lit(k))
-            for k in range(1, INT_DIGITS + 1)
+            for k in range(1, digits + 1)
         ]
-        digits = _case([(exp.LT(this=whole.sql.copy(), expression=_lit(0)), _lit(-1)), *limits])
-        plain = exp.EQ(this=exp.func("STRLEN", text.copy()), expression=digits)
-        exact = exp.Cast(this=whole.sql.copy(), to=_DECIMAL.copy())
+        count = _case([(exp.LT(this=whole.sql.copy(), expression=_lit(0)), _lit(-1)), *limits])
+        plain = exp.EQ(this=exp.func("STRLEN", text.copy()), expression=count)
+        units: exp.Expr = whole.sql.copy()
+        if not self.fits(10 ** (digits + PLACES)):
+            units = self.cast_int(units)
+        exact = exp.Mul(this=units, expression=_lit(SCALE))
         one_by_one = _case([(plain, exact.copy())], general)
-        every_whole = self.row_plain(self.plain_pattern(None), cell)
-        whens: list[tuple[exp.Expr, exp.Expr]] = [(every_whole.sql.copy(), exact)]
-        if places is not None:  # every cell plain, some with a fraction: DECIMAL casts
-            every_plain = self.row_plain(self.plain_pattern(places), cell)
-            fraction = exp.TryCast(
-                this=text.copy(),
-                to=exp.DataType.build(f"DECIMAL({INT_DIGITS + places}, {places})"),
-            )
-            whens.append((every_plain.sql.copy(), exp.Cast(this=fraction, to=_DECIMAL.copy())))
-        return _V(_case(whens, one_by_one), max(whole.layer, every_whole.layer))
+        every_whole = self.row_plain(self.plain_pattern(None, digits), cell)
+        value = _case([(every_whole.sql.copy(), exact)], one_by_one)
+        return _V(value, max(whole.layer, every_whole.layer))
 
     def row_plain(self, pattern: str, cell: _V) -> _V:
         """Whether each of the row's cells registered under `pattern` with this one (up to
@@ -626,8 +723,9 @@ class _Compiler:
         a cell is the cheapest exact test (cheaper than a chain of string functions)."""
         return self.matches(text, f"^{self.plain_pattern(places, digits, percent)}$")
 
-    @staticmethod
-    def plain_pattern(places: int | None, digits: int = INT_DIGITS, percent: bool = False) -> str:
+    def plain_pattern(
+        self, places: int | None, digits: int = INT_DIGITS, percent: bool = False
+    ) -> str:
         fraction = "" if places is None else f"([.][0-9]{{1,{places}}})?"
         if percent:  # a percentage has two places fewer than the fraction it stands for
             assert places is not None
@@ -664,10 +762,11 @@ class _Compiler:
                 self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
                 continue
             if inp.type is InputType.PERCENT:
-                one: exp.Expr = self.plain(c.copy(), PLACES, percent=True)
+                digits = self.score_digits  # more: far above 100%, which Python says
+                one: exp.Expr = self.plain(c.copy(), PLACES, digits, percent=True)
                 layer = cell.layer
-                if self.decimal:  # the row's test, then (NULL stays NULL) not empty
-                    every = self.row_plain(self.plain_pattern(PLACES, percent=True), cell)
+                if self.narrow:  # the row's test, then (NULL stays NULL) not empty
+                    every = self.row_plain(self.plain_pattern(PLACES, digits, True), cell)
                     one = _case(
                         [(every.sql.copy(), exp.NEQ(this=c.copy(), expression=_s("")))], one
                     )
@@ -678,12 +777,14 @@ class _Compiler:
                     f"{what} is not a plain percentage",
                 )
                 percent = exp.EQ(this=exp.func("RIGHT", c.copy(), _lit(1)), expression=_s("%"))
+                if self.narrow:
+                    as_percent, as_fraction = self.percent_decimal(c)
+                else:
+                    as_percent = self.parse(c.copy(), PLACES - 2, True, digits)
+                    as_fraction = self.parse(c.copy(), PLACES, False, digits)
                 value: exp.Expr = _case(
-                    [(ok.sql.copy(), _case(
-                        [(percent, self.parse(c.copy(), PLACES - 2, True))],
-                        self.parse(c.copy(), PLACES, False),
-                    ))]
-                )  # fmt: skip
+                    [(ok.sql.copy(), _case([(percent, as_percent)], as_fraction))]
+                )
                 layer = ok.layer
             else:
                 number = self.number_cell(cell, None if inp.type is InputType.INTEGER else PLACES)
@@ -693,21 +794,32 @@ class _Compiler:
                     f"{what} is not a plain number",
                 )
                 value, layer = number.sql, number.layer
+            held = self.narrow and inp.type is InputType.PERCENT  # see percent_decimal
             parsed: exp.Expr = value
             if inp.default is not None:  # a cell left empty takes the declared default
-                parsed = exp.func("COALESCE", value, self.default(inp))
-            bound = 10 ** (INT_DIGITS + PLACES)
+                default = self.default(inp)
+                if held:
+                    assert isinstance(inp.default, Decimal)
+                    default = self.const_as(_units(inp.default), True)
+                parsed = exp.func("COALESCE", value, default)
+            digits = self.score_digits if inp.type is InputType.PERCENT else INT_DIGITS
+            bound = 10 ** (digits + PLACES)
+            if inp.default is not None and not isinstance(inp.default, bool):
+                bound = max(bound, abs(_units(inp.default)))
             v = self.bind(parsed, layer, "i", bound=bound)
+            if held:
+                v = attrs.evolve(v, decimal=True)
             checks: list[exp.Expr] = []
             if inp.type is InputType.PERCENT:
-                checks.append(exp.LTE(this=v.sql.copy(), expression=self.const(SCALE).sql))
+                one = self.const_as(SCALE, v.decimal)
+                checks.append(exp.LTE(this=v.sql.copy(), expression=one))
             if inp.domain:
                 checks.append(
                     _or(
                         [
                             _and(
                                 self.interval_test(
-                                    v.sql, b.low, b.high, b.low_closed, b.high_closed
+                                    v.sql, b.low, b.high, b.low_closed, b.high_closed, v.decimal
                                 )
                             )
                             for b in inp.domain
@@ -728,8 +840,10 @@ class _Compiler:
         for inp in self.plan.inputs:
             if inp.bound is None:
                 continue
-            x, limit = self.inputs[inp.name].sql, self.inputs[inp.bound.input].sql
-            test = _COMPARISONS[inp.bound.op](x.copy(), limit.copy())
+            x, limit = self.inputs[inp.name], self.inputs[inp.bound.input]
+            if x.decimal != limit.decimal:
+                x, limit = self.units_of(x), self.units_of(limit)
+            test = _COMPARISONS[inp.bound.op](x.sql.copy(), limit.sql.copy())
             broken = exp.func("COALESCE", exp.Not(this=_paren(test)), exp.false())
             self.problem(broken, f"input {inp.name!r} is above its bound {inp.bound.input!r}")
 
@@ -740,27 +854,31 @@ class _Compiler:
         high: Decimal | None,
         low_closed: bool,
         high_closed: bool,
+        decimal: bool = False,
     ) -> list[exp.Expr]:
         parts = []
         if low is not None:
-            parts.append(self.compare_const(x, CmpOp.GE if low_closed else CmpOp.GT, low))
+            op = CmpOp.GE if low_closed else CmpOp.GT
+            parts.append(self.compare_const(x, op, low, decimal))
         if high is not None:
-            parts.append(self.compare_const(x, CmpOp.LE if high_closed else CmpOp.LT, high))
+            op = CmpOp.LE if high_closed else CmpOp.LT
+            parts.append(self.compare_const(x, op, high, decimal))
         return parts
 
-    def compare_const(self, x: exp.Expr, op: CmpOp, c: Decimal) -> exp.Expr:
-        """x (in units) op c, exact even when c has more than PLACES places."""
+    def compare_const(self, x: exp.Expr, op: CmpOp, c: Decimal, decimal: bool = False) -> exp.Expr:
+        """x (in units, or a DECIMAL when `decimal`) op c, exact even when c has more than
+        PLACES places."""
         scaled = c * SCALE
         if scaled == scaled.to_integral_value():
-            return _CMP[op](this=x.copy(), expression=self.const(int(scaled)).sql)
+            return _CMP[op](this=x.copy(), expression=self.const_as(int(scaled), decimal))
         low, high = (
             int(scaled.to_integral_value(rounding="ROUND_FLOOR")),
             int(scaled.to_integral_value(rounding="ROUND_CEILING")),
         )
         if op in (CmpOp.LT, CmpOp.LE):
-            return exp.LTE(this=x.copy(), expression=self.const(low).sql)
+            return exp.LTE(this=x.copy(), expression=self.const_as(low, decimal))
         if op in (CmpOp.GT, CmpOp.GE):
-            return exp.GTE(this=x.copy(), expression=self.const(high).sql)
+            return exp.GTE(this=x.copy(), expression=self.const_as(high, decimal))
         return exp.false() if op is CmpOp.EQ else exp.true()
 
     # ---- findings, scores, severe ------------------------------------------------------------
@@ -807,22 +925,23 @@ class _Compiler:
         if score is not None and samples is None and found is None:
             # One check for the common case: NULL is a missing cell (unless a severe mark
             # covers the item) or one that is not plain; otherwise at most the maximum.
-            number = self.number_cell(score, PLACES)
-            value = self.bind(number.sql, number.layer, "j", bound=10 ** (INT_DIGITS + PLACES))
+            number = self.number_cell(score, PLACES, self.score_digits)
+            value = self.bind(number.sql, number.layer, "j", bound=self.cell_bound())
             above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
             has_cell = exp.Not(this=_is_null(score.sql.copy()))
-            self.pending_missing.append((item, value.sql, (has_cell, above)))
-            return _V(value.sql, value.layer, top)
+            score_v = self.at_most(value.sql, top)
+            self.pending_missing.append((item, value.sql, (has_cell, above, score_v)))
+            return _V(score_v, value.layer, top)
         if score is not None:
-            number = self.number_cell(score, PLACES)
-            value = self.bind(number.sql, number.layer, "j", bound=10 ** (INT_DIGITS + PLACES))
+            number = self.number_cell(score, PLACES, self.score_digits)
+            value = self.bind(number.sql, number.layer, "j", bound=self.cell_bound())
             # NULL from a cell that is not NULL: not plain (one pattern test a cell).
             above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
             self.problem(
                 exp.func("COALESCE", above, exp.Not(this=_is_null(score.sql.copy()))),
                 f"score of {item.id} is not a plain number from 0 to its maximum",
             )
-            score_v, layer = value.sql, value.layer
+            score_v, layer = self.at_most(value.sql, top), value.layer
         if samples is None and found is None:
             self.need_score(item, score_v)
             return _V(score_v, layer, top)
@@ -862,11 +981,21 @@ class _Compiler:
         )
         num = self.bind(numerator, max(s.layer, f.layer))
         quotient = self.rounded_div(num.sql, s.sql.copy(), RoundingMode.HALF_EVEN)
-        deducted = self.declared_round(_V(self.from_int(quotient), num.layer, top))
+        deducted = self.declared_round(_V(self.from_int(quotient, top), num.layer, top))
         chosen = _case([(has, deducted.sql)], score_v)
         self.need_score(item, exp.func("COALESCE", score_v.copy(), s.sql.copy()), findings=True)
         self.finding_cols[item.id] = (s, f)
         return _V(chosen, max(deducted.layer, layer), top)
+
+    def cell_bound(self) -> int:
+        """The most units a plain score cell holds."""
+        return int(10 ** (self.score_digits + PLACES))
+
+    @staticmethod
+    def at_most(score: exp.Expr, top: int) -> exp.Expr:
+        """A judged score, NULL above the item's maximum (the row goes to Python then): the
+        score's bound then holds on every row, so DuckDB's sums of scores never overflow."""
+        return _case([(exp.LTE(this=score.copy(), expression=_lit(top)), score)])
 
     def need_score(self, item: Item, given: exp.Expr, findings: bool = False) -> None:
         """A judged item without a score (or findings) is a problem unless severe covers it."""
@@ -877,11 +1006,15 @@ class _Compiler:
     def compile_items(self) -> None:
         self.finding_cols: dict[str, tuple[_V, _V]] = {}
         # (item, its score, and for a score cell alone: cell given, score above maximum)
-        self.pending_missing: list[tuple[Item, exp.Expr, tuple[exp.Expr, exp.Expr] | None]] = []
+        self.pending_missing: list[
+            tuple[Item, exp.Expr, tuple[exp.Expr, exp.Expr, exp.Expr] | None]
+        ] = []
         self.effective: dict[str, _V | None] = {}
         self.scoring: set[str] = set()
         for item in self.plan.items:
             self.score(item)
+        scores: list[exp.Expr] = []  # judged scores a missing or bad cell makes NULL
+        most = 0  # their sum's bound
         for item, given, cell in self.pending_missing:
             covered = [
                 self.severe_marks[a.id].sql.copy()
@@ -890,17 +1023,33 @@ class _Compiler:
             ]
             missing = _is_null(given.copy())
             if cell is not None:
-                given_cell, above = cell
+                given_cell, above, score = cell
                 unsure = (
                     _or([given_cell, exp.Not(this=_paren(_or(covered)))]) if covered else exp.true()
                 )
                 self.problem(
                     _case([(missing, unsure)], above),
                     f"score of {item.id} is missing, not a plain number, or above its maximum",
+                    flags=bool(covered),
                 )
+                if not covered:
+                    scores.append(score)
+                    most += _units(item.max)
                 continue
             bad = exp.and_(missing, exp.Not(this=_paren(_or(covered)))) if covered else missing
             self.problem(bad, f"{item.id} has no score")
+        if scores:
+            # One test for them all: a sum is NULL when a score is (each is NULL when its
+            # cell is missing, not plain or above the maximum, see `at_most`), and the
+            # scores are bounded by their maxima, so even a BIGINT sum cannot overflow.
+            if self.narrow and not self.fits(most):
+                scores = [self.cast_int(x) for x in scores]
+            total: exp.Expr = _paren(scores[0])
+            for score in scores[1:]:
+                total = exp.Add(this=total, expression=_paren(score))
+            self.problem(
+                _is_null(total), "a score is missing, not a plain number, or above its maximum"
+            )
 
     def chain(self, item: Item) -> list[Item]:
         """The item and its ancestors, outermost first."""
@@ -995,7 +1144,7 @@ class _Compiler:
                 if band.is_else
                 else _and(
                     self.interval_test(
-                        x.sql, band.low, band.high, band.low_closed, band.high_closed
+                        x.sql, band.low, band.high, band.low_closed, band.high_closed, x.decimal
                     )
                 )
             )
@@ -1095,7 +1244,7 @@ def _truth(c: _Compiler, e: p.Truth) -> _V:
 
 
 def _input(c: _Compiler, e: p.InputRef) -> _V:
-    return c.inputs[e.name]
+    return c.units_of(c.inputs[e.name])
 
 
 def _value(c: _Compiler, e: p.ValueRef) -> _V:
@@ -1219,7 +1368,9 @@ def _call(c: _Compiler, e: p.Call) -> _V:
     if e.func in (Func.FLOOR, Func.CEIL):
         col = c.bind(c.to_int(x), x.layer, bound=x.bound)
         q = c.rounded_div(col.sql, _lit(SCALE), "floor" if e.func is Func.FLOOR else "ceil")
-        return _V(c.from_int(exp.Mul(this=_paren(q), expression=_lit(SCALE))), col.layer, bound)
+        return _V(
+            c.from_int(exp.Mul(this=_paren(q), expression=_lit(SCALE)), bound), col.layer, bound
+        )
     if e.func is Func.ROUND:
         places = 0
         if len(e.args) > 1:
@@ -1232,10 +1383,9 @@ def _call(c: _Compiler, e: p.Call) -> _V:
         col = c.bind(c.to_int(x), x.layer, bound=x.bound)
         unit = 10 ** (PLACES - places)
         q = c.rounded_div(col.sql, _lit(unit), RoundingMode.HALF_UP)
+        bound = None if x.bound is None else x.bound + unit
         return _V(
-            c.from_int(exp.Mul(this=_paren(q), expression=_lit(unit))),
-            col.layer,
-            None if x.bound is None else x.bound + unit,
+            c.from_int(exp.Mul(this=_paren(q), expression=_lit(unit)), bound), col.layer, bound
         )
     raise UnsupportedPlan(f"the SQL compiler does not know the function {e.func!r}")
 
@@ -1412,11 +1562,11 @@ def _assemble(
         # keep the rows in order.
         risky = c.one_of(exp.func("SUBSTRING", ident.copy(), _lit(1), _lit(1)), FORMULA_STARTS)
         ident = _case([(risky, exp.DPipe(this=_s("'"), expression=ident.copy()))], ident)
-    flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _ in c.problems])
+    flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _, flags in c.problems if flags])
     last = len(c.layers)
     c.layers.append([("_python", flag)])
     reasons = _case(
-        [(exp.func("COALESCE", bad.copy(), exp.true()), _s(reason)) for bad, reason in c.problems]
+        [(exp.func("COALESCE", bad.copy(), exp.true()), _s(why)) for bad, why, _ in c.problems]
     )
     assert c.total is not None
     eligible: exp.Expr = c.eligible.sql.copy()

@@ -206,9 +206,10 @@ def _source(data: Path, header: list[str], numbered: bool = False) -> exp.Select
     return exp.select(*cols, exp.alias_(number, ROW, quoted=True)).from_(table)
 
 
-def read_header(data: Path) -> list[str] | None:
+def read_header(data: Path, blank_lines: bool = True) -> list[str] | None:
     """The batch's column names, or None when the file is one SQL would read differently
-    from Python's csv module (blank lines, a header it cannot read)."""
+    from Python's csv module: a header it cannot read, or (tested unless `blank_lines` is
+    false) blank lines, which DuckDB skips without counting them."""
     if data.suffix.lower() == ".parquet":
         con = _connect()
         table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
@@ -219,9 +220,8 @@ def read_header(data: Path) -> list[str] | None:
     with data.open("rb") as raw:
         if os.fstat(raw.fileno()).st_size == 0:
             return None
-        with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            if view.find(b"\n\n") >= 0 or view.find(b"\n\r\n") >= 0:
-                return None  # blank lines: DuckDB and Python would number rows differently
+    if blank_lines and has_blank_lines(data):
+        return None
     try:
         with data.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
@@ -230,6 +230,15 @@ def read_header(data: Path) -> list[str] | None:
     if header is None or not any(h.strip() for h in header):
         return None
     return [h.strip() for h in header]
+
+
+def has_blank_lines(data: Path) -> bool:
+    """Whether a CSV file has a blank line (a pass over the whole file)."""
+    with data.open("rb") as raw:
+        if os.fstat(raw.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return view.find(b"\n\n") >= 0 or view.find(b"\n\r\n") >= 0
 
 
 MEMORY_LIMIT = "512MB"  # DuckDB's share of the process; the rest stays under 1 GiB
@@ -242,18 +251,23 @@ def _duckdb(
     """One streaming pass: DuckDB reads, scores and writes every row. A row the query
     flags is written as one line holding SENTINEL and the row's cells (base64 JSON); a second,
     cheap pass (only when there is such a line) puts the Python engine's row in its place.
-    Rows keep their order, and a row's number is its line in the output."""
-    header = read_header(data)
+    Rows keep their order, and a row's number is its line in the output. DuckDB skips
+    blank lines, which shifts those numbers: the file is searched for one (a pass over
+    it) only when a number is needed, for a batch without ids or a row for Python."""
+    header = read_header(data, blank_lines=False)
     if header is None or _breaks_lines(plan):
         return _python(plan, data, out, fmt, jobs, progress)
     try:
         layout = layout_for(plan, header)
     except LayoutError:
         return _python(plan, data, out, fmt, jobs, progress)
+    numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
+    csv_input = data.suffix.lower() != ".parquet"
+    if numbered and csv_input and has_blank_lines(data):
+        return _python(plan, data, out, fmt, jobs, progress)
     import duckdb
 
     con = _connect()
-    numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
     query = plan_to_sql(
         plan,
         "duckdb",
@@ -299,7 +313,7 @@ def _duckdb(
             if fmt == "parquet":
                 failed, blank = _patch_parquet(con, plan, header, target, first, out, tmp)
             else:
-                failed, blank = _patch_csv(plan, header, target, first, out, Path(tmp))
+                failed, blank = _patch_csv(plan, header, target, first, out, Path(tmp), data)
         except _Reread:
             return _python(plan, data, out, fmt, jobs, progress)
     rows -= blank
@@ -388,10 +402,11 @@ def _sentinel_cells(marked: bytes) -> list[str]:
 
 
 def _patch_csv(
-    plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: Path
+    plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: Path, data: Path
 ) -> tuple[int, int]:
     """Copy `source` to `out`, every marked line replaced by the Python engine's row;
-    return (failed, blank) rows."""
+    return (failed, blank) rows. _Reread when there is a marked line and the batch `data`
+    has blank lines (its rows' numbers would be wrong)."""
     marker = SENTINEL.encode("utf-8")
     with source.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -401,6 +416,8 @@ def _patch_csv(
             if at < 0:
                 _copy_file(source, out)
                 return 0, 0
+            if data.suffix.lower() != ".parquet" and has_blank_lines(data):
+                raise _Reread("blank lines: DuckDB does not count them")
             failed = blank = 0
             patched = tmp / "patched.csv"
             with patched.open("wb") as target:

@@ -509,6 +509,30 @@ def test_python_rows_are_put_back_in_place_in_a_long_batch(tmp_path: Path) -> No
     assert "\x1e" not in out.decode()
 
 
+@pytest.mark.parametrize("bad_row", [False, True])
+@pytest.mark.parametrize("with_ids", [True, False])
+def test_blank_lines_keep_row_numbers(tmp_path: Path, bad_row: bool, with_ids: bool) -> None:
+    """DuckDB skips blank lines without counting them: a batch that has one is searched
+    for them only when a number matters (no id column, or a row for Python), and then goes
+    through Python, so the numbers in error texts and ids are Python's."""
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good] * 4)
+    if bad_row:
+        rows[3][header.index("5.1.1")] = "21"  # above its maximum
+    if not with_ids:
+        header, rows = header[1:], [r[1:] for r in rows]
+    lines = [",".join(header), *(",".join(r) for r in rows)]
+    data = tmp_path / "blank.csv"
+    data.write_text("\n".join([*lines[:3], "", *lines[3:]]) + "\n", encoding="utf-8")
+    out = assert_same_output(scheme, data, tmp_path).decode().splitlines()
+    ids = [line.split(",", 1)[0] for line in out[1:]]
+    assert ids == (["r0", "r1", "r2", "r3"] if with_ids else ["2", "3", "5", "6"])
+    assert ("is given 21 but is worth 0 to 20" in out[4]) is bad_row
+
+
 # ---- a total that is a formula, and sheets outside it ---------------------------------------
 
 SHEETS = """\

@@ -707,6 +707,16 @@ class _Compiler:
             concat = exp.Anonymous(this="CONCAT", expressions=joined)  # NULL is ''
             test.set("this", self.matches(concat, whole))
 
+    def formula_start(self, text: exp.Expr) -> exp.Expr:
+        """Whether `text` starts as a spreadsheet formula (FORMULA_STARTS): on DuckDB by
+        its first code point (ASCII gives it; one SUBSTRING a comparison costs more)."""
+        if not self.narrow:
+            return self.one_of(exp.func("SUBSTRING", text.copy(), _lit(1), _lit(1)), FORMULA_STARTS)
+        first = exp.func("ASCII", text.copy())
+        return _paren(
+            _or([exp.EQ(this=first.copy(), expression=_lit(ord(ch))) for ch in FORMULA_STARTS])
+        )
+
     @staticmethod
     def one_of(text: exp.Expr, words: Sequence[str]) -> exp.Expr:
         return _paren(_or([exp.EQ(this=text.copy(), expression=_s(w)) for w in words]))
@@ -743,8 +753,12 @@ class _Compiler:
                 continue
             c = cell.sql
             is_null = _is_null(c.copy())
+            # A required number without a default is NULL exactly when its cell is missing
+            # or not plain: one test then sends the row to Python for all three problems
+            # (each below keeps its reason).
+            merged = inp.required and inp.default is None and inp.type is not InputType.BOOL
             if inp.required:
-                self.problem(is_null.copy(), f"{what} is missing")
+                self.problem(is_null.copy(), f"{what} is missing", flags=not merged)
             if inp.type is InputType.BOOL:
                 # Only the words as written in TRUE_WORDS / FALSE_WORDS (an IN list or
                 # LOWER costs more than these comparisons); "True" goes to Python.
@@ -775,6 +789,7 @@ class _Compiler:
                 self.problem(
                     exp.Not(this=_paren(exp.func("COALESCE", ok.sql.copy(), exp.true()))),
                     f"{what} is not a plain percentage",
+                    flags=not merged,
                 )
                 percent = exp.EQ(this=exp.func("RIGHT", c.copy(), _lit(1)), expression=_s("%"))
                 if self.narrow:
@@ -792,6 +807,7 @@ class _Compiler:
                 self.problem(
                     exp.and_(_is_null(number.sql.copy()), exp.Not(this=is_null.copy())),
                     f"{what} is not a plain number",
+                    flags=not merged,
                 )
                 value, layer = number.sql, number.layer
             held = self.narrow and inp.type is InputType.PERCENT  # see percent_decimal
@@ -830,7 +846,15 @@ class _Compiler:
                 self.problem(
                     exp.Not(this=_paren(exp.func("COALESCE", _and(checks), exp.true()))),
                     f"{what} is out of its range",
+                    flags=not merged,
                 )
+            if merged:
+                bad = (
+                    exp.Not(this=_paren(exp.func("COALESCE", _and(checks), exp.false())))
+                    if checks
+                    else _is_null(v.sql.copy())
+                )
+                self.problem(bad, f"{what} is missing, not plain or out of its range")
             self.inputs[inp.name] = v
         self.compile_bounds()
 
@@ -1338,10 +1362,11 @@ def _compare(c: _Compiler, e: p.Compare) -> _V:
         _CMP[op](this=_paren(a.sql.copy()), expression=_paren(b.sql.copy()))
         for op, a, b in zip(e.ops, values, values[1:], strict=False)
     ]
+    layer = max(v.layer for v in values)
+    if len(pairs) == 1:  # NULL when either side is, as the evaluator's None
+        return _V(pairs[0], layer, is_bool=True)
     any_null = _or([_is_null(v.sql.copy()) for v in values])
-    return _V(
-        _case([(any_null, exp.Null())], _and(pairs)), max(v.layer for v in values), is_bool=True
-    )
+    return _V(_case([(any_null, exp.Null())], _and(pairs)), layer, is_bool=True)
 
 
 def _call(c: _Compiler, e: p.Call) -> _V:
@@ -1560,7 +1585,7 @@ def _assemble(
     if text:
         # Equalities, not IN: DuckDB turns a long IN list into a join, which does not
         # keep the rows in order.
-        risky = c.one_of(exp.func("SUBSTRING", ident.copy(), _lit(1), _lit(1)), FORMULA_STARTS)
+        risky = c.formula_start(ident)
         ident = _case([(risky, exp.DPipe(this=_s("'"), expression=ident.copy()))], ident)
     flag = _or([exp.func("COALESCE", bad, exp.true()) for bad, _, flags in c.problems if flags])
     last = len(c.layers)

@@ -238,7 +238,7 @@ scheme t "t" {
 """
 
 
-def _sql_result(plan: Plan, row: dict[str, str]) -> dict[str, Any]:
+def _sql_result(plan: Plan, row: dict[str, str | None]) -> dict[str, Any]:
     con = duckdb.connect()
     header = list(row)
     cols = ", ".join(f'"{h}" VARCHAR' for h in header)
@@ -461,6 +461,24 @@ def test_the_row_test_defers_exactly_what_the_cell_tests_defer(
 ) -> None:
     row = {"id": "x", "a": "1", "b": "3", "r": r, "f": "false", "1.1": judged, "2.2.1": leaf}
     assert _sql_result(construct_plan, row)["_python"] is deferred
+
+
+@pytest.mark.parametrize(
+    ("r", "error"),
+    [
+        (None, "input 'r' is missing"),
+        ("", "input 'r' is not a plain percentage"),
+        ("9.5 %", "input 'r' is not a plain percentage"),
+        ("150%", "input 'r' is out of its range"),
+        ("1234567%", "input 'r' is not a plain percentage"),  # 6 digits at most on DuckDB
+    ],
+)
+def test_one_test_flags_a_required_input_and_each_problem_keeps_its_reason(
+    construct_plan: Plan, r: str | None, error: str
+) -> None:
+    row = {"id": "x", "a": "1", "b": "3", "r": r, "f": "false", "1.1": "5", "2.2.1": "30"}
+    got = _sql_result(construct_plan, row)
+    assert (got["_python"], got["error"]) == (True, error)
 
 
 def test_the_duckdb_query_has_no_in_list_or_join(construct_plan: Plan) -> None:

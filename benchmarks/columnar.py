@@ -1,6 +1,6 @@
 """The columnar engine against a hand-written DuckDB query, and the Python engine for scale.
 
-    python benchmarks/columnar.py [--rows 1000000] [--python-rows 100000]
+    python benchmarks/columnar.py [--rows 1000000] [--python-rows 100000] [--repeat 3]
 
 Prints (never asserts), for generated T/CCSA 249 batches: CSV -> CSV wall time and peak
 memory of `scoredsl eval --engine duckdb` beside a hand-written DuckDB query that reads,
@@ -120,30 +120,44 @@ def run_cli(*argv: str) -> tuple[float, float, int]:
     return wall, _cpu(resource.RUSAGE_CHILDREN) - cpu, peak
 
 
+def best(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """The run with the least CPU time: on a shared virtual machine the same query varies
+    by a fifth from run to run, and the least disturbed run is the fairest figure."""
+    return min(runs, key=lambda r: r[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--python-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is shown")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} at start")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} at start; "
+          f"best of {args.repeat} runs each, taken in turn")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv_path, parquet_path = generate(args.rows, folder)
         size = csv_path.stat().st_size / 1e6
         print(f"generated {args.rows} rows of 249: CSV {size:.0f} MB")
-        hand, hand_cpu = hand_written(csv_path, folder / "hand.csv")
-        wall, cpu, peak = run_cli("eval", str(SCHEME), str(csv_path), "-o", str(folder / "out.csv"))
+        hands, evals, parquets = [], [], []
+        for _ in range(args.repeat):
+            hands.append(hand_written(csv_path, folder / "hand.csv"))
+            evals.append(run_cli("eval", str(SCHEME), str(csv_path), "-o", str(folder / "out.csv")))
+            parquets.append(
+                run_cli("eval", str(SCHEME), str(parquet_path), "-o", str(folder / "out.parquet"))
+            )
+        hand, hand_cpu = best(hands)
+        wall, cpu, _ = best(evals)
+        peak = max(r[2] for r in evals)
         print(
             f"hand-written DuckDB query, CSV -> CSV        {hand:8.2f} s   (CPU {hand_cpu:.2f} s)"
         )
         print(f"scoredsl --engine duckdb, CSV -> CSV         {wall:8.2f} s   (CPU {cpu:.2f} s; "
               f"{wall / hand:.2f}x the hand-written query's wall time, {cpu / hand_cpu:.2f}x "
               "its CPU; goal < 1.5x and < 5 s)")  # fmt: skip
-        print(f"  peak memory                                {peak / 1024:8.0f} MiB (goal < 1024)")
-        wall_pq, cpu_pq, _ = run_cli(
-            "eval", str(SCHEME), str(parquet_path), "-o", str(folder / "out.parquet")
-        )
+        print(f"  peak memory (most of any run)              {peak / 1024:8.0f} MiB (goal < 1024)")
+        wall_pq, cpu_pq, _ = best(parquets)
         print(f"scoredsl --engine duckdb, Parquet -> Parquet {wall_pq:8.2f} s   "
               f"(CPU {cpu_pq:.2f} s; "
               f"{args.rows / wall_pq / 1e6:.2f}M rows/s; goal > 2.5M)")  # fmt: skip

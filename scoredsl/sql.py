@@ -257,8 +257,8 @@ class _Compiler:
         self.total: _V | None = None
         self.gate_cols: dict[str, _V] = {}  # gate id -> whether it passed (levels, outcomes)
         self.declared_zero: list[list[exp.Expr]] = []  # divisors under `else`, innermost last
-        # DuckDB: pattern -> [(a flag, its placeholder test, the cells it covers)]
         self.unit_cols: dict[exp.Expr, _V] = {}  # a DECIMAL input's column -> its units
+        # DuckDB: pattern -> [(a flag, its placeholder test, the cells it covers)]
         self.row_groups: dict[str, list[tuple[_V, exp.Paren, list[exp.Expr]]]] = {}
 
     # ---- columns and layers --------------------------------------------------------------
@@ -353,7 +353,7 @@ class _Compiler:
             return exp.TryCast(this=units, to=exp.DataType.build("BIGINT"))
         return units
 
-    def shown(self, x: exp.Expr, bound: int | None = None) -> exp.Expr:
+    def shown(self, x: exp.Expr) -> exp.Expr:
         """A number as the CSV writer prints a Decimal: no exponent, no trailing zeros."""
         if not self.narrow:
             return _format_units(self, x)
@@ -1565,8 +1565,8 @@ def _assemble(
             return value
         return _case([(python.copy(), exp.Null())], value)
 
-    def number(x: exp.Expr, bound: int | None = None) -> exp.Expr:
-        return c.shown(x, bound) if text else c.typed(x)
+    def number(x: exp.Expr) -> exp.Expr:
+        return c.shown(x) if text else c.typed(x)
 
     ident: exp.Expr = c.cell_cols[c.layout.id].sql.copy() if c.layout.id else exp.Null()
     if c.layout.id:  # Python strips every kind of white space, SQL's TRIM only spaces
@@ -1624,7 +1624,7 @@ def _assemble(
         exp.alias_(ident, "id", quoted=True, copy=False),
         exp.alias_(_case([(python.copy(), reasons)]), "error", quoted=True, copy=False),
         exp.alias_(out(eligible), "eligible", quoted=True, copy=False),
-        exp.alias_(out(number(c.total.sql, c.total.bound)), "total", quoted=True, copy=False),
+        exp.alias_(out(number(c.total.sql)), "total", quoted=True, copy=False),
         exp.alias_(out(level), "level", quoted=True, copy=False),
         exp.alias_(out(label), "level_label", quoted=True, copy=False),
         exp.alias_(out(next_level), "next_level", quoted=True, copy=False),
@@ -1633,7 +1633,7 @@ def _assemble(
     for item in plan.items:
         columns.append(
             exp.alias_(
-                out(number(c.items[item.id].sql, c.items[item.id].bound)),
+                out(number(c.items[item.id].sql)),
                 item.id,
                 quoted=True,
                 copy=False,

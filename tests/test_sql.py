@@ -481,6 +481,46 @@ def test_one_test_flags_a_required_input_and_each_problem_keeps_its_reason(
     assert (got["_python"], got["error"]) == (True, error)
 
 
+PERCENTS = """\
+scheme p "p" {
+  total 100
+  input r: percent "r"
+  input q: percent "q" default 50%
+  input n: integer 0 <= _ <= 10 "n"
+  value doubled "doubled" = r * 2 + q
+  value share "share" = r * n / 3
+  item 1 "banded" 60 by r {
+    < 33.3% -> 0
+    33.3% <= _ < 90.05% -> 30
+    >= 90.05% -> 60
+  }
+  item 2 "formula" 40 = q * 40
+  levels {
+    pass "合格" when total >= 60 and r > q
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("r", "q"),
+    [("95%", "12.5%"), ("0.9005", ""), ("33.3%", "100%"), ("33.29999%", "0.5"), ("0%", "")],
+)
+def test_percentages_held_as_decimals_give_the_python_digits(
+    tmp_path: Path, r: str, q: str
+) -> None:
+    """On DuckDB a percentage is a DECIMAL compared with DECIMAL constants, and in units
+    where a formula reads it: every path gives Python's bytes, in SQL."""
+    scheme = tmp_path / "p.score"
+    scheme.write_text(PERCENTS, encoding="utf-8")
+    plan, diagnostics = compile_path(scheme)
+    assert plan is not None, [d.message for d in diagnostics]
+    header = ["id", "r", "q", "n"]
+    data = write_csv(tmp_path / "p.csv", header, [["a", r, q, "7"], ["b", r, q, "0"]])
+    assert_same_output(scheme, data, tmp_path)
+    assert flags(plan, data) == [False, False]
+
+
 def test_the_duckdb_query_has_no_in_list_or_join(construct_plan: Plan) -> None:
     """DuckDB keeps a streamed file's row order through projections, not through a join
     (and it turns a long IN list into one); the runner relies on that order."""

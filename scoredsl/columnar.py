@@ -276,6 +276,7 @@ def _duckdb(
         row_column=ROW if numbered else None,
         text=True,
         raw=True,
+        only=csv_header(plan),
     )
     python = exp.column("_python", quoted=True)
     marked = exp.DPipe(

@@ -953,9 +953,10 @@ class _Compiler:
             value = self.bind(number.sql, number.layer, "j", bound=self.cell_bound())
             above = exp.GT(this=value.sql.copy(), expression=self.const(top).sql)
             has_cell = exp.Not(this=_is_null(score.sql.copy()))
-            score_v = self.at_most(value.sql, top)
-            self.pending_missing.append((item, value.sql, (has_cell, above, score_v)))
-            return _V(score_v, value.layer, top)
+            # its own column: read by the item and by the one test of all scores
+            score = self.bind(self.at_most(value.sql, top), value.layer, "k", bound=top)
+            self.pending_missing.append((item, value.sql, (has_cell, above, score.sql)))
+            return score
         if score is not None:
             number = self.number_cell(score, PLACES, self.score_digits)
             value = self.bind(number.sql, number.layer, "j", bound=self.cell_bound())

@@ -24,6 +24,7 @@ evaluator, so its result or error text is exactly the reference engine's.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from decimal import Decimal
@@ -170,6 +171,17 @@ _DECIMAL = exp.DataType.build(f"DECIMAL(38, {PLACES})")
 _VARCHAR = exp.DataType.build("VARCHAR")
 
 
+@functools.cache
+def _parsed_type(text: str, dialect: str | None) -> exp.DataType:
+    return exp.DataType.build(text, dialect=dialect)
+
+
+def _dtype(text: str, dialect: str | None = None) -> exp.DataType:
+    """A type by its SQL text, parsed once (a few thousand parses were a tenth of the
+    compile time); a copy, since a node has one parent."""
+    return _parsed_type(text, dialect).copy()
+
+
 def _lit(n: int) -> exp.Expr:
     return exp.Literal.number(n) if n >= 0 else exp.Neg(this=exp.Literal.number(-n))
 
@@ -237,7 +249,7 @@ class _Compiler:
         # above any maximum, and Python says so), others in a HUGEINT.
         self.narrow = dialect == "duckdb"
         self.score_digits = SCORE_DIGITS if self.narrow else INT_DIGITS
-        self.int_type = exp.DataType.build(
+        self.int_type = _dtype(
             "HUGEINT" if dialect == "duckdb" else "DECIMAL(38, 0)", dialect="duckdb"
         )
         # Largest magnitude (in units) an integer intermediate may reach: DuckDB's HUGEINT
@@ -291,7 +303,7 @@ class _Compiler:
         """The number of `units` as a typed constant."""
         sql = self.cast_int(_lit(units))
         if self.fits(abs(units)):
-            sql = exp.Cast(this=_lit(units), to=exp.DataType.build("BIGINT"))
+            sql = exp.Cast(this=_lit(units), to=_dtype("BIGINT"))
         return _V(sql, 0, abs(units), units=units)
 
     def const_as(self, units: int, decimal: bool) -> exp.Expr:
@@ -300,23 +312,19 @@ class _Compiler:
             return self.const(units).sql
         width = 18 if abs(units) < 10**18 else 38
         text = format(Decimal(units).scaleb(-PLACES), "f")
-        return exp.Cast(
-            this=exp.Literal.number(text), to=exp.DataType.build(f"DECIMAL({width}, {PLACES})")
-        )
+        return exp.Cast(this=exp.Literal.number(text), to=_dtype(f"DECIMAL({width}, {PLACES})"))
 
     def percent_decimal(self, c: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
         """DuckDB: a plain percentage cell as a DECIMAL(18, PLACES), written with and
         without `%`. Percentages are mostly compared with constants (bands, ranges), and a
         DECIMAL parse costs half of one into units; `units_of` converts when a formula
         reads one."""
-        held = exp.DataType.build(f"DECIMAL(18, {PLACES})")
+        held = _dtype(f"DECIMAL(18, {PLACES})")
         digits = exp.Cast(
             this=exp.func("REPLACE", c.copy(), _s("%"), _s("")),
-            to=exp.DataType.build(f"DECIMAL({self.score_digits + PLACES - 2}, {PLACES - 2})"),
+            to=_dtype(f"DECIMAL({self.score_digits + PLACES - 2}, {PLACES - 2})"),
         )
-        hundredth = exp.Cast(
-            this=exp.Literal.number("0.01"), to=exp.DataType.build("DECIMAL(3, 2)")
-        )
+        hundredth = exp.Cast(this=exp.Literal.number("0.01"), to=_dtype("DECIMAL(3, 2)"))
         as_percent = exp.Cast(this=exp.Mul(this=digits, expression=hundredth), to=held)
         return as_percent, exp.Cast(this=c.copy(), to=held.copy())
 
@@ -328,9 +336,7 @@ class _Compiler:
         if v.sql in self.unit_cols:
             return self.unit_cols[v.sql]
         text = exp.Cast(this=v.sql.copy(), to=_VARCHAR.copy())
-        units = exp.Cast(
-            this=exp.func("REPLACE", text, _s("."), _s("")), to=exp.DataType.build("BIGINT")
-        )
+        units = exp.Cast(this=exp.func("REPLACE", text, _s("."), _s("")), to=_dtype("BIGINT"))
         out = self.bind(units, v.layer, "u", bound=v.bound)
         self.unit_cols[v.sql] = out
         return out
@@ -350,7 +356,7 @@ class _Compiler:
         the bound allows (TRY_CAST: were a bound wrong, the value would be NULL and the
         row would go to Python, never a wrong digit)."""
         if self.fits(bound):
-            return exp.TryCast(this=units, to=exp.DataType.build("BIGINT"))
+            return exp.TryCast(this=units, to=_dtype("BIGINT"))
         return units
 
     def shown(self, x: exp.Expr) -> exp.Expr:
@@ -396,14 +402,14 @@ class _Compiler:
             return exp.Cast(this=_format_units(self, x), to=_DECIMAL.copy())
         unit = exp.Cast(
             this=exp.Literal.number(format(Decimal(1).scaleb(-PLACES), "f")),
-            to=exp.DataType.build(f"DECIMAL({PLACES + 1}, {PLACES})"),
+            to=_dtype(f"DECIMAL({PLACES + 1}, {PLACES})"),
         )
-        whole = exp.Cast(this=x, to=exp.DataType.build("DECIMAL(38, 0)"))
+        whole = exp.Cast(this=x, to=_dtype("DECIMAL(38, 0)"))
         return exp.Cast(this=exp.Mul(this=whole, expression=unit), to=_DECIMAL.copy())
 
     def to_double(self, e: exp.Expr) -> exp.Expr:
         """The magnitude of a number in units, estimated in a DOUBLE."""
-        return exp.Abs(this=exp.Cast(this=e, to=exp.DataType.build("DOUBLE")))
+        return exp.Abs(this=exp.Cast(this=e, to=_dtype("DOUBLE")))
 
     # ---- integer division ------------------------------------------------------------------
 
@@ -622,7 +628,7 @@ class _Compiler:
             # Its digits without the point, times 10 ** (places - digits after the point),
             # in a BIGINT when they fit (DuckDB's DECIMAL to whole-number arithmetic
             # divides in 128 bits, several times slower).
-            kind = exp.DataType.build("BIGINT" if self.fits(10 ** (digits + places)) else "HUGEINT")
+            kind = _dtype("BIGINT" if self.fits(10 ** (digits + places)) else "HUGEINT")
             point = exp.StrPosition(this=body.copy(), substr=_s("."))
             after = _case(
                 [(exp.EQ(this=point.copy(), expression=_lit(0)), _lit(0))],
@@ -633,10 +639,8 @@ class _Compiler:
             shift = exp.Cast(this=power, to=kind)
             number = exp.TryCast(this=exp.func("REPLACE", body, _s("."), _s("")), to=kind.copy())
             return exp.Mul(this=number, expression=shift)
-        dec: exp.Expr = exp.Cast(
-            this=body, to=exp.DataType.build(f"DECIMAL({digits + places}, {places})")
-        )
-        factor = exp.Cast(this=_lit(10**places), to=exp.DataType.build(f"DECIMAL({places + 1}, 0)"))
+        dec: exp.Expr = exp.Cast(this=body, to=_dtype(f"DECIMAL({digits + places}, {places})"))
+        factor = exp.Cast(this=_lit(10**places), to=_dtype(f"DECIMAL({places + 1}, 0)"))
         units = exp.Mul(this=dec, expression=factor)
         return self.cast_int(units)
 
@@ -661,9 +665,7 @@ class _Compiler:
         )
         if not self.narrow:
             return _V(general, cell.layer)
-        whole = self.bind(
-            exp.TryCast(this=text.copy(), to=exp.DataType.build("BIGINT")), cell.layer, "w"
-        )
+        whole = self.bind(exp.TryCast(this=text.copy(), to=_dtype("BIGINT")), cell.layer, "w")
         limits = [
             (exp.LT(this=whole.sql.copy(), expression=_lit(10**k)), _lit(k))
             for k in range(1, digits + 1)
@@ -1544,7 +1546,7 @@ def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
     frac = exp.Sub(
         this=magnitude.copy(), expression=exp.Mul(this=_paren(whole.copy()), expression=_lit(SCALE))
     )
-    varchar = exp.DataType.build("VARCHAR")
+    varchar = _dtype("VARCHAR")
     digits = exp.func(
         "RTRIM",
         exp.func("LPAD", exp.Cast(this=frac.copy(), to=varchar), _lit(PLACES), _s("0")),
@@ -1586,7 +1588,7 @@ def _assemble(
         breaks = [exp.func("CONTAINS", ident.copy(), _s(ch)) for ch in "\n\r"]
         c.problem(exp.func("COALESCE", _or(breaks), exp.false()), "the id has a line break")
     if row_column is not None:
-        row = exp.Cast(this=_col(row_column), to=exp.DataType.build("VARCHAR"))
+        row = exp.Cast(this=_col(row_column), to=_dtype("VARCHAR"))
         ident = exp.func("COALESCE", ident, row)
     elif raw:
         c.problem(_is_null(ident.copy()), "the row has no id")

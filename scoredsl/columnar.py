@@ -312,7 +312,7 @@ def _duckdb(
             return _python(plan, data, out, fmt, jobs, progress)
         try:
             if fmt == "parquet":
-                failed, blank = _patch_parquet(con, plan, header, target, first, out, tmp)
+                failed, blank = _patch_parquet(con, plan, header, target, first, out, tmp, data)
             else:
                 failed, blank = _patch_csv(plan, header, target, first, out, Path(tmp), data)
         except _Reread:
@@ -453,9 +453,17 @@ def _patch_csv(
 
 
 def _patch_parquet(
-    con: Any, plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: str
+    con: Any,
+    plan: Plan,
+    header: list[str],
+    source: Path,
+    first: int,
+    out: IO[bytes],
+    tmp: str,
+    data: Path,
 ) -> tuple[int, int]:
-    """`source` to `out`, the marked rows replaced by the Python engine's; (failed, blank)."""
+    """`source` to `out`, the marked rows replaced by the Python engine's; (failed, blank).
+    _Reread as `_patch_csv`."""
     table = exp.Anonymous(
         this="read_parquet",
         expressions=[
@@ -472,6 +480,8 @@ def _patch_parquet(
     if not found:
         _copy_file(source, out)
         return 0, 0
+    if data.suffix.lower() != ".parquet" and has_blank_lines(data):
+        raise _Reread("blank lines: DuckDB does not count them")
     rows = ((int(k) + first, _sentinel_cells(e.encode("utf-8"))) for k, e in found)
     fixed = Path(tmp) / "python-rows.csv"
     failed = 0

@@ -578,8 +578,9 @@ def test_blank_lines_keep_row_numbers(tmp_path: Path, bad_row: bool, with_ids: b
     assert plan is not None
     good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
     header, rows = batch_rows(plan, [good] * 4)
-    if bad_row:
-        rows[3][header.index("5.1.1")] = "21"  # above its maximum
+    if bad_row:  # above its maximum, and no id: Python numbers it by its line (6)
+        rows[3][header.index("5.1.1")] = "21"
+        rows[3][header.index("id")] = ""
     if not with_ids:
         header, rows = header[1:], [r[1:] for r in rows]
     lines = [",".join(header), *(",".join(r) for r in rows)]
@@ -587,8 +588,17 @@ def test_blank_lines_keep_row_numbers(tmp_path: Path, bad_row: bool, with_ids: b
     data.write_text("\n".join([*lines[:3], "", *lines[3:]]) + "\n", encoding="utf-8")
     out = assert_same_output(scheme, data, tmp_path).decode().splitlines()
     ids = [line.split(",", 1)[0] for line in out[1:]]
-    assert ids == (["r0", "r1", "r2", "r3"] if with_ids else ["2", "3", "5", "6"])
+    assert ids == (
+        ["r0", "r1", "r2", "6" if bad_row else "r3"] if with_ids else ["2", "3", "5", "6"]
+    )
     assert ("is given 21 but is worth 0 to 20" in out[4]) is bad_row
+    tables = []
+    for engine in ("python", "duckdb"):  # CSV in, Parquet out: the same rows
+        target = tmp_path / f"{engine}.parquet"
+        run_engine(scheme, data, target, engine)
+        tables.append(duckdb.connect().execute(f"SELECT * FROM '{target}'").fetchall())
+    assert tables[0] == tables[1]
+    assert [row[0] for row in tables[1]] == ids
 
 
 # ---- a total that is a formula, and sheets outside it ---------------------------------------

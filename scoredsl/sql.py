@@ -1516,7 +1516,8 @@ def plan_to_sql(
     `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, per item the
     rule that decided it (`_own.ID`, `_band.ID`, `_samples.ID`, `_problems.ID`).
     With `raw` (DuckDB), `_raw` holds the cells of a row that goes to Python (a JSON list
-    of texts, in base64 so that no CSV writer quotes it), and a row with no id (without
+    of texts, in base64 so that no CSV writer quotes it) and `error` is NULL (the runner
+    replaces such a row whole, so no reason is computed), and a row with no id (without
     `row_column`) or a line break in its id goes to Python too: every output row is then
     one line, numbered as its input row. With `only`, just those output columns (and
     `_python`, `_raw`, `row_column`): DuckDB parses and binds a query without the ones a

@@ -233,7 +233,10 @@ def read_header(data: Path, blank_lines: bool = True) -> list[str] | None:
 
 
 def has_blank_lines(data: Path) -> bool:
-    """Whether a CSV file has a blank line (a pass over the whole file)."""
+    """Whether a CSV batch has a blank line (a pass over the whole file); a Parquet
+    batch has none."""
+    if data.suffix.lower() == ".parquet":
+        return False
     with data.open("rb") as raw:
         if os.fstat(raw.fileno()).st_size == 0:
             return False
@@ -262,8 +265,7 @@ def _duckdb(
     except LayoutError:
         return _python(plan, data, out, fmt, jobs, progress)
     numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
-    csv_input = data.suffix.lower() != ".parquet"
-    if numbered and csv_input and has_blank_lines(data):
+    if numbered and has_blank_lines(data):
         return _python(plan, data, out, fmt, jobs, progress)
     import duckdb
 
@@ -417,7 +419,7 @@ def _patch_csv(
             if at < 0:
                 _copy_file(source, out)
                 return 0, 0
-            if data.suffix.lower() != ".parquet" and has_blank_lines(data):
+            if has_blank_lines(data):
                 raise _Reread("blank lines: DuckDB does not count them")
             failed = blank = 0
             patched = tmp / "patched.csv"
@@ -480,7 +482,7 @@ def _patch_parquet(
     if not found:
         _copy_file(source, out)
         return 0, 0
-    if data.suffix.lower() != ".parquet" and has_blank_lines(data):
+    if has_blank_lines(data):
         raise _Reread("blank lines: DuckDB does not count them")
     rows = ((int(k) + first, _sentinel_cells(e.encode("utf-8"))) for k, e in found)
     fixed = Path(tmp) / "python-rows.csv"

@@ -829,8 +829,8 @@ class _Compiler:
                 v = attrs.evolve(v, decimal=True)
             checks: list[exp.Expr] = []
             if inp.type is InputType.PERCENT:
-                one = self.const_as(SCALE, v.decimal)
-                checks.append(exp.LTE(this=v.sql.copy(), expression=one))
+                whole = self.const_as(SCALE, v.decimal)  # 100%
+                checks.append(exp.LTE(this=v.sql.copy(), expression=whole))
             if inp.domain:
                 checks.append(
                     _or(

@@ -6,8 +6,11 @@ and plans are written by this small emitter and read back with ``parse_float=Dec
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from decimal import Decimal
+from json.encoder import encode_basestring as _string  # C; as ensure_ascii=False writes
 from typing import Any
 
 EXPONENT_FORM = 100  # beyond this many digits left or right of the point, write 1E+999
@@ -22,6 +25,11 @@ def number(x: Decimal) -> str:
     """
     if not x.is_finite():
         raise ValueError(f"{x} is not a finite number")
+    return _number(x)
+
+
+@functools.lru_cache(maxsize=4096)  # equal values have one text; a batch repeats a few
+def _number(x: Decimal) -> str:
     if not x:
         return "0"
     if abs(x.adjusted()) > EXPONENT_FORM:
@@ -37,7 +45,10 @@ def number(x: Decimal) -> str:
 
 def dumps(obj: Any, indent: int | None = None) -> str:
     out: list[str] = []
-    _emit(obj, out, indent, 0)
+    if indent is None:
+        _compact(obj, out.append)
+    else:
+        _emit(obj, out, indent, 0)
     return "".join(out)
 
 
@@ -45,17 +56,56 @@ def loads(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def _emit(obj: Any, out: list[str], indent: int | None, level: int) -> None:
+def _scalar(obj: Any) -> str | None:
+    """A scalar's JSON text (None: a container, or nothing JSON can hold)."""
+    if isinstance(obj, str):
+        return _string(obj)
     if isinstance(obj, Decimal):
-        out.append(number(obj))
-    elif obj is None or isinstance(obj, (bool, int, str)):
-        out.append(json.dumps(obj, ensure_ascii=False))
-    elif isinstance(obj, dict):
+        return number(obj)
+    if obj is None:
+        return "null"
+    if obj is True or obj is False:
+        return "true" if obj else "false"
+    if isinstance(obj, int):
+        return int.__repr__(obj)
+    return None
+
+
+def _compact(obj: Any, append: Callable[[str], None]) -> None:
+    """`obj` without white space, as json.dumps(separators=(",", ":")) writes it but for
+    Decimals: one call per value, no encoder built per string (a batch's JSONL is this)."""
+    if isinstance(obj, dict):
+        append("{")
+        first = True
+        for key, value in obj.items():
+            append(_string(str(key)) + ":" if first else "," + _string(str(key)) + ":")
+            first = False
+            _compact(value, append)
+        append("}")
+    elif isinstance(obj, (list, tuple)):
+        append("[")
+        for k, value in enumerate(obj):
+            if k:
+                append(",")
+            _compact(value, append)
+        append("]")
+    else:
+        text = _scalar(obj)
+        if text is None:
+            raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+        append(text)
+
+
+def _emit(obj: Any, out: list[str], indent: int, level: int) -> None:
+    if isinstance(obj, dict):
         _container("{", "}", list(obj.items()), out, indent, level, keyed=True)
     elif isinstance(obj, (list, tuple)):
         _container("[", "]", [(None, v) for v in obj], out, indent, level, keyed=False)
     else:
-        raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+        text = _scalar(obj)
+        if text is None:
+            raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+        out.append(text)
 
 
 def _container(
@@ -63,24 +113,21 @@ def _container(
     close: str,
     entries: list[tuple[Any, Any]],
     out: list[str],
-    indent: int | None,
+    indent: int,
     level: int,
     keyed: bool,
 ) -> None:
     if not entries:
         out.append(open_ + close)
         return
-    sep, pad, end_pad = (",", "", "") if indent is None else (",", "\n", "\n")
-    inner = "" if indent is None else " " * (indent * (level + 1))
-    outer = "" if indent is None else " " * (indent * level)
-    out.append(open_ + pad)
+    inner = " " * (indent * (level + 1))
+    outer = " " * (indent * level)
+    out.append(open_ + "\n")
     for i, (key, value) in enumerate(entries):
         out.append(inner)
         if keyed:
-            out.append(
-                json.dumps(str(key), ensure_ascii=False) + (": " if indent is not None else ":")
-            )
+            out.append(_string(str(key)) + ": ")
         _emit(value, out, indent, level + 1)
         if i < len(entries) - 1:
-            out.append(sep + pad)
-    out.append(end_pad + outer + close)
+            out.append(",\n")
+    out.append("\n" + outer + close)

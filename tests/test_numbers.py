@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scoredsl import exactjson
 from scoredsl.exactjson import number
 from scoredsl.numbers import read_decimal, shown
 
@@ -80,3 +82,26 @@ def test_number_is_exact_for_any_finite_decimal(value: str, text: str) -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_number_reads_back_as_the_same_value(value: Decimal) -> None:
     assert Decimal(number(value)) == value
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_dumps_writes_what_the_standard_library_writes(doc: object) -> None:
+    assert exactjson.dumps(doc) == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    assert exactjson.dumps(doc, indent=2) == json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def test_dumps_writes_decimals_digit_for_digit() -> None:
+    doc = {"total": Decimal("873.50"), "items": [Decimal("0E-12"), (Decimal("1E+2"),)], "号": {}}
+    assert exactjson.dumps(doc) == '{"total":873.5,"items":[0,[100]],"号":{}}'
+    assert exactjson.dumps(doc, indent=1) == (
+        '{\n "total": 873.5,\n "items": [\n  0,\n  [\n   100\n  ]\n ],\n "号": {}\n}'
+    )
+    with pytest.raises(TypeError, match="cannot write float as JSON"):
+        exactjson.dumps([1.5])

@@ -174,6 +174,17 @@ def main() -> None:
         print(f"python engine, {args.python_rows} rows CSV -> CSV     {py:8.2f} s   "
               f"({args.python_rows / py:.0f} rows/s; duckdb on the same file {db:.2f} s, "
               f"{py / db:.0f}x faster; same bytes: {same})")  # fmt: skip
+        jsonl = {
+            engine: run_cli("eval", str(SCHEME), str(small), "-o",
+                            str(folder / f"{engine}.jsonl"), "--engine", engine)[0]
+            for engine in ("python", "duckdb")
+        }  # fmt: skip
+        same = (folder / "python.jsonl").read_bytes() == (folder / "duckdb.jsonl").read_bytes()
+        mb = (folder / "python.jsonl").stat().st_size / 1e6
+        print(f"CSV -> JSONL ({mb:.0f} MB), {args.python_rows} rows: python engine "
+              f"{jsonl['python']:.2f} s ({args.python_rows / jsonl['python']:.0f} rows/s), "
+              f"duckdb {jsonl['duckdb']:.2f} s ({args.python_rows / jsonl['duckdb']:.0f} rows/s); "
+              f"same bytes: {same}")  # fmt: skip
     print(f"load average {os.getloadavg()[0]:.2f} at the end (other work on the machine)")
 
 

@@ -4,8 +4,9 @@ JSONL, Parquet), evaluated by DuckDB, Spark or the Python evaluator, with the sa
 DuckDB (the default) runs the query of `scoredsl.sql` over the file and writes the result
 itself; the rows the query flags go through the Python data reader and evaluator, so their
 error text, or their result, is exactly the reference engine's. Rows keep their input
-order. JSONL (input or output) needs the `why` texts, which the Python evaluator formats:
-those batches are evaluated row by row in Python whatever the engine.
+order. For JSONL output the query also says what decided each part, and
+`scoredsl.explained` rebuilds the evaluator's result from that (the sentences are made in
+Python, from data). A JSONL batch is read by the Python reader, row by row.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import IO, Any
 
 from sqlglot import exp
 
+from scoredsl import exactjson
 from scoredsl.batch import ReadError, Row, read_batch
+from scoredsl.explained import Explained
 from scoredsl.plan import PLACES, Plan
 from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, write_batch
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
@@ -70,7 +73,7 @@ def run_batch(
     """Evaluate every row of `data`, write `fmt` (csv, jsonl, parquet) to `out`; return
     (rows, failed rows)."""
     suffix = data.suffix.lower()
-    if fmt == "jsonl" or suffix == ".jsonl" or engine == "python":
+    if suffix == ".jsonl" or engine == "python":
         return _python(plan, data, out, fmt, jobs, progress)
     return _duckdb(plan, data, out, fmt, jobs, progress)
 
@@ -258,7 +261,7 @@ def _duckdb(
     blank lines, which shifts those numbers: the file is searched for one (a pass over
     it) only when a number is needed, for a batch without ids or a row for Python."""
     header = read_header(data, blank_lines=False)
-    if header is None or _breaks_lines(plan):
+    if header is None or (fmt != "jsonl" and _breaks_lines(plan)):
         return _python(plan, data, out, fmt, jobs, progress)
     try:
         layout = layout_for(plan, header)
@@ -267,6 +270,8 @@ def _duckdb(
     numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
     if numbered and has_blank_lines(data):
         return _python(plan, data, out, fmt, jobs, progress)
+    if fmt == "jsonl":
+        return _duckdb_jsonl(plan, data, out, header, numbered, jobs, progress)
     import duckdb
 
     con = _connect()
@@ -295,17 +300,8 @@ def _duckdb(
     first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / f"sql.{fmt}"
-        # Bounded memory whatever the row count: DuckDB spills to the run's own folder.
-        _set(con, "memory_limit", MEMORY_LIMIT)
-        _set(con, "temp_directory", tmp)
         try:
-            con.execute(
-                exp.Create(
-                    this=exp.to_table("batch"),
-                    kind="VIEW",
-                    expression=_source(data, header, numbered),
-                ).sql("duckdb")
-            )
+            _open_batch(con, data, header, numbered, tmp)
             if fmt == "parquet":
                 scored = _typed(plan, scored)
             about = _estimated_rows(con, data) if progress is not None else 0
@@ -323,6 +319,104 @@ def _duckdb(
     if progress is not None:
         progress(rows, failed)
     return rows, failed
+
+
+CHUNK = 2048  # rows fetched from DuckDB at a time for JSONL
+
+
+def _duckdb_jsonl(
+    plan: Plan,
+    data: Path,
+    out: IO[bytes],
+    header: list[str],
+    numbered: bool,
+    jobs: int,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """JSONL out: DuckDB scores every row and says what decided each part (an explained
+    query); `scoredsl.explained` turns that into the evaluator's result, whose sentences
+    and JSON are the Python engine's. A row the query flags goes through the Python reader
+    and evaluator, as in `_duckdb`."""
+    import duckdb
+
+    con = _connect()
+    query = plan_to_sql(
+        plan,
+        "duckdb",
+        header,
+        table="batch",
+        row_column=ROW if numbered else None,
+        explain=True,
+        raw=True,
+    )
+    first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
+    with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
+        target = Path(tmp) / "out.jsonl"
+        try:
+            _open_batch(con, data, header, numbered, tmp)
+            cursor = con.execute(query.sql("duckdb"))
+            columns = [d[0] for d in cursor.description]
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                rows, failed = _write_explained(
+                    plan, data, header, cursor, columns, handle, first, numbered, progress
+                )
+        except (duckdb.Error, _Reread):  # a row SQL cannot read, or numbers it would get wrong
+            return _python(plan, data, out, "jsonl", jobs, progress)
+        _copy_file(target, out)
+    return rows, failed
+
+
+def _write_explained(
+    plan: Plan,
+    data: Path,
+    header: list[str],
+    cursor: Any,
+    columns: list[str],
+    handle: IO[str],
+    first: int,
+    numbered: bool,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Write the explained query's rows as JSONL; (rows, failed rows)."""
+    explained = Explained(plan, columns)
+    at = {name: k for k, name in enumerate(columns)}
+    ident_at, python_at, raw_at = at["id"], at["_python"], at["_raw"]
+    writer = BatchWriter(plan, handle, "jsonl", header=False)
+    rows = failed = 0
+    number = first - 1  # the row's number (DuckDB skips blank lines: see below)
+    checked = False
+    while chunk := cursor.fetchmany(CHUNK):
+        for row in chunk:
+            number += 1
+            if not row[python_at]:
+                ident = row[ident_at]
+                doc = explained.result(row, None if numbered else ident).to_dict()
+                doc["id"] = ident
+                handle.write(exactjson.dumps(doc) + "\n")
+                rows += 1
+                continue
+            if not checked:
+                if has_blank_lines(data):
+                    raise _Reread("blank lines: DuckDB does not count them")
+                checked = True
+            cells = _raw_cells(row[raw_at])
+            for ident, raw in _row_mapping(plan, header, cells, number):
+                failed += writer.row(ident, raw) is not None
+                rows += 1
+        if progress is not None:
+            progress(rows, failed)
+    return rows, failed
+
+
+def _open_batch(con: Any, data: Path, header: list[str], numbered: bool, tmp: str) -> None:
+    """`data` as the view `batch`; DuckDB's memory bounded whatever the row count (it
+    spills to the run's own folder `tmp`)."""
+    _set(con, "memory_limit", MEMORY_LIMIT)
+    _set(con, "temp_directory", tmp)
+    view = exp.Create(
+        this=exp.to_table("batch"), kind="VIEW", expression=_source(data, header, numbered)
+    )
+    con.execute(view.sql("duckdb"))
 
 
 def _breaks_lines(plan: Plan) -> bool:
@@ -399,8 +493,13 @@ def python_cells(
 
 
 def _sentinel_cells(marked: bytes) -> list[str]:
-    """The input cells carried by a marked error cell (SENTINEL, then base64 JSON)."""
-    cells = json.loads(base64.b64decode(marked[len(SENTINEL.encode("utf-8")) :]))
+    """The input cells carried by a marked error cell (SENTINEL, then `_raw`)."""
+    return _raw_cells(marked[len(SENTINEL.encode("utf-8")) :])
+
+
+def _raw_cells(raw: bytes | str) -> list[str]:
+    """The input cells of a row the query sends to Python (its `_raw`: base64 JSON)."""
+    cells = json.loads(base64.b64decode(raw))
     return ["" if c is None else str(c) for c in cells]
 
 

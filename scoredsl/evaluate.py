@@ -196,9 +196,11 @@ class Result:
             "values": dict(self.values),
             "outcome": self.outcome_dict(lang),
             "items": [
-                {"id": i.id, "parent": i.parent, "title": i.title, "max": i.max,
-                 "score": i.score, "status": str(i.status), "why": i.text(lang)}
-                for i in self.items
+                {"id": item.id, "parent": item.parent, "title": item.label, "max": item.max,
+                 "score": self.scores[item.id], "status": status.value,
+                 "why": describe(reason, plan, lang)}
+                for item, decision in zip(plan.items, self.decisions, strict=True)
+                for status, reason in [_item_reason(item, self.scores, decision, self.data)]
             ],
         }  # fmt: skip
         return doc
@@ -207,30 +209,36 @@ class Result:
 def _item_result(
     plan: Plan, item: Item, scores: dict[str, Decimal], decision: Why | None, data: Assessment
 ) -> ItemResult:
+    status, reason = _item_reason(item, scores, decision, data)
+    return ItemResult(
+        item.id, item.parent, item.label, item.max, scores[item.id], status, reason, plan
+    )
+
+
+def _item_reason(
+    item: Item, scores: dict[str, Decimal], decision: Why | None, data: Assessment
+) -> tuple[Status, Why]:
     """An item's status and reason: what the run decided (a band, a veto, a severe mark),
     or what follows from the item's kind and the data."""
-    status: Status
-    reason: Why
-    score = scores[item.id]
-    match decision:
-        case Severe():
-            status, reason = Status.SEVERE, decision
-        case Vetoed():
-            status, reason = Status.VETOED, decision
-        case Banded():
-            status, reason = Status.BANDED, decision
-        case None if item.kind is ItemKind.PARENT:
-            status, reason = Status.COMPUTED, SumOf(tuple(scores[c] for c in item.children))
-        case None if item.kind is ItemKind.COMPUTED:
-            status, reason = Status.COMPUTED, Computed(item.text, score)
-        case None if item.id in data.findings:
-            problems, samples = data.findings[item.id]
-            status, reason = Status.DEDUCTED, Deducted(item.max, problems, samples, score)
-        case None:
-            status, reason = Status.SCORED, Awarded(score, item.max)
-        case _:
-            raise AssertionError(f"no status for {decision!r}")
-    return ItemResult(item.id, item.parent, item.label, item.max, score, status, reason, plan)
+    if decision is None:
+        kind = item.kind
+        if kind is ItemKind.JUDGED:
+            if item.id in data.findings:
+                problems, samples = data.findings[item.id]
+                score = scores[item.id]
+                return Status.DEDUCTED, Deducted(item.max, problems, samples, score)
+            return Status.SCORED, Awarded(scores[item.id], item.max)
+        if kind is ItemKind.PARENT:
+            return Status.COMPUTED, SumOf(tuple([scores[c] for c in item.children]))
+        if kind is ItemKind.COMPUTED:
+            return Status.COMPUTED, Computed(item.text, scores[item.id])
+    elif isinstance(decision, Banded):
+        return Status.BANDED, decision
+    elif isinstance(decision, Severe):
+        return Status.SEVERE, decision
+    elif isinstance(decision, Vetoed):
+        return Status.VETOED, decision
+    raise AssertionError(f"no status for {decision!r} on {item.id}")
 
 
 # ---- the compiled program ----------------------------------------------------------------

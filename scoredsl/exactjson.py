@@ -23,13 +23,16 @@ def number(x: Decimal) -> str:
     A value further than EXPONENT_FORM digits from the point is written with an exponent
     (`1E+999`, still a JSON number) so that the text stays short.
     """
-    if not x.is_finite():
-        raise ValueError(f"{x} is not a finite number")
-    return _number(x)
+    try:
+        return _number(x)
+    except TypeError:  # a signalling NaN has no hash
+        raise ValueError(f"{x} is not a finite number") from None
 
 
 @functools.lru_cache(maxsize=4096)  # equal values have one text; a batch repeats a few
 def _number(x: Decimal) -> str:
+    if not x.is_finite():
+        raise ValueError(f"{x} is not a finite number")
     if not x:
         return "0"
     if abs(x.adjusted()) > EXPONENT_FORM:
@@ -73,22 +76,29 @@ def _scalar(obj: Any) -> str | None:
 
 def _compact(obj: Any, append: Callable[[str], None]) -> None:
     """`obj` without white space, as json.dumps(separators=(",", ":")) writes it but for
-    Decimals: one call per value, no encoder built per string (a batch's JSONL is this)."""
+    Decimals: text and numbers written in place, no encoder built per value (a batch's
+    JSONL is this)."""
     if isinstance(obj, dict):
-        append("{")
-        first = True
+        sep = "{"
         for key, value in obj.items():
-            append(_string(str(key)) + ":" if first else "," + _string(str(key)) + ":")
-            first = False
-            _compact(value, append)
-        append("}")
+            head = sep + _string(str(key)) + ":"
+            sep = ","
+            kind = type(value)
+            if kind is str:
+                append(head + _string(value))
+            elif kind is Decimal:
+                append(head + number(value))
+            else:
+                append(head)
+                _compact(value, append)
+        append("}" if sep == "," else "{}")
     elif isinstance(obj, (list, tuple)):
-        append("[")
-        for k, value in enumerate(obj):
-            if k:
-                append(",")
+        sep = "["
+        for value in obj:
+            append(sep)
+            sep = ","
             _compact(value, append)
-        append("]")
+        append("]" if sep == "," else "[]")
     else:
         text = _scalar(obj)
         if text is None:

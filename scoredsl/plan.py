@@ -231,6 +231,24 @@ def fact_names(e: Expr) -> list[str]:
     return list(dict.fromkeys(read))
 
 
+def values_read(e: Expr) -> set[str]:
+    """The values an expression has computed whenever it gives a result: all it reads but
+    on the right of `and`/`or` (not read when the left decides) and in the fallback of
+    `a / b else x` (whose left side, divisor 0 or not, reads every value it names)."""
+    match e:
+        case ValueRef(name):
+            return {name}
+        case Logic(_, left, _) | OnZero(left, _) | Not(left) | Neg(left):
+            return values_read(left)
+        case Arith(_, left, right):
+            return values_read(left) | values_read(right)
+        case Compare(_, operands) | Call(_, operands):
+            return set().union(*map(values_read, operands))
+        case Weighted(terms):
+            return set().union(*(values_read(t.ref) for t in terms))
+    return set()
+
+
 def input_names(e: Expr) -> list[str]:
     """The inputs an expression reads directly, each once, in order of appearance."""
     return list(dict.fromkeys(x.name for x in walk(e) if isinstance(x, InputRef)))

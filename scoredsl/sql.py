@@ -268,6 +268,7 @@ class _Compiler:
         self.severe_marks: dict[str, _V] = {}
         self.total: _V | None = None
         self.gate_cols: dict[str, _V] = {}  # gate id -> whether it passed (levels, outcomes)
+        self.requires: dict[str, list[_V]] = {}  # gate id -> whether each requirement holds
         self.declared_zero: list[list[exp.Expr]] = []  # divisors under `else`, innermost last
         self.unit_cols: dict[exp.Expr, _V] = {}  # a DECIMAL input's column -> its units
         # DuckDB: pattern -> [(a flag, its placeholder test, the cells it covers)]
@@ -1231,6 +1232,9 @@ class _Compiler:
                 self.problem(_is_null(cond.sql.copy()), f"gate {gate.id} cannot be decided")
                 requires.append(cond)
             layer = max((r.layer for r in requires), default=0)
+            self.requires[gate.id] = [
+                self.bind(r.sql.copy(), r.layer, "req", is_bool=True) for r in requires
+            ]
             passed = self.bind(_and([r.sql for r in requires]), layer, "gate", is_bool=True)
             self.gate_cols[gate.id] = passed
             gates.append(passed)
@@ -1495,6 +1499,19 @@ def finding_columns(item_id: str) -> tuple[str, str]:
     return f"_samples.{item_id}", f"_problems.{item_id}"
 
 
+def input_column(name: str) -> str:
+    """An input's value (the default when its cell is empty; NULL: not given)."""
+    return f"_input.{name}"
+
+
+def gate_column(gate_id: str, requirement: int | None = None) -> str:
+    """Whether a gate passed, or (with `requirement`) whether its requirement k holds."""
+    return f"_gate.{gate_id}" if requirement is None else f"_gate.{gate_id}.{requirement}"
+
+
+DECIDED = "_decided"  # the index of the outcome decided (-1: none)
+
+
 def plan_to_sql(
     plan: Plan,
     dialect: str = "duckdb",
@@ -1513,8 +1530,12 @@ def plan_to_sql(
     `next_level_needs`, a column per item (named by its id) and per value, and `_python`
     (true: the row must go through the Python reader; `error` says why, the rest is NULL).
     With `text`, numbers are text as the CSV writer prints them and `eligible` is
-    `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, per item the
-    rule that decided it (`_own.ID`, `_band.ID`, `_samples.ID`, `_problems.ID`).
+    `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, what decided
+    each part, for `scoredsl.explained`: per item `_own.ID`, `_band.ID`, `_samples.ID`,
+    `_problems.ID`; per gate and requirement `_gate.ID`, `_gate.ID.K`; `_decided`; every
+    input's value `_input.NAME`. A gate requirement that fails and reads a value only
+    maybe (right of `and`/`or`) sends its row to Python: whether the value shows among its
+    facts depends on what the evaluator computed before.
     With `raw` (DuckDB), `_raw` holds the cells of a row that goes to Python (a JSON list
     of texts, in base64 so that no CSV writer quotes it) and `error` is NULL (the runner
     replaces such a row whole, so no reason is computed), and a row with no id (without
@@ -1569,6 +1590,12 @@ def _assemble(
 ) -> Query:
     plan = c.plan
     python = _col("_python")
+    if explain:
+        for gate in plan.gates:
+            for req, holds in zip(gate.requires, c.requires[gate.id], strict=True):
+                maybe = {x.name for x in p.walk(req.condition) if isinstance(x, p.ValueRef)}
+                if maybe - p.values_read(req.condition):
+                    c.problem(exp.Not(this=holds.sql.copy()), "a failed requirement reads a value")
     c.write_row_tests()
 
     def out(value: exp.Expr) -> exp.Expr:
@@ -1682,6 +1709,20 @@ def _assemble(
         for item_id, (s, f) in c.finding_cols.items():
             for col, name in zip((s, f), finding_columns(item_id), strict=True):
                 columns.append(exp.alias_(out(col.sql.copy()), name, quoted=True, copy=False))
+        for gate in plan.gates:
+            named = [(gate_column(gate.id), c.gate_cols[gate.id])]
+            named += [(gate_column(gate.id, k), r) for k, r in enumerate(c.requires[gate.id])]
+            for name, passed in named:
+                columns.append(exp.alias_(out(passed.sql.copy()), name, quoted=True, copy=False))
+        columns.append(exp.alias_(out(c.decision.sql.copy()), DECIDED, quoted=True, copy=False))
+        for inp in plan.inputs:
+            held = c.inputs[inp.name]
+            value = held.sql.copy()
+            if held.decimal:
+                value = exp.Cast(this=value, to=_DECIMAL.copy())
+            elif not held.is_bool:
+                value = c.typed(value)
+            columns.append(exp.alias_(out(value), input_column(inp.name), quoted=True, copy=False))
     columns.append(exp.alias_(python.copy(), "_python", quoted=True, copy=False))
     if raw:
         cells = exp.Array(expressions=[_col(h) for h in c.layout.header])

@@ -9,6 +9,7 @@ columns its query returns, so both print the same sentences.
 from __future__ import annotations
 
 import enum
+import functools
 from decimal import Decimal
 
 import attrs
@@ -105,12 +106,9 @@ def status_text(status: str, lang: str) -> str:
 
 
 def describe(why: Why, plan: Plan, lang: str = "en") -> str:
+    if type(why) in _ALONE:
+        return _alone(why, lang)
     match why:
-        case Awarded(score, top):
-            return say(lang, "awarded", score=number(score), max=number(top))
-        case Deducted(top, problems, samples, score):
-            return say(lang, "deducted", problems=problems, samples=samples, max=number(top),
-                       score=number(score))  # fmt: skip
         case Banded(item_id, value, k):
             item = plan.item(item_id)
             assert item.input is not None
@@ -126,6 +124,21 @@ def describe(why: Why, plan: Plan, lang: str = "en") -> str:
         case Severe(item_id):
             item = plan.item(item_id)
             return say(lang, "severe", id=item.id, label=item.label, max=number(item.max))
+    raise AssertionError(f"no sentence for {why!r}")
+
+
+_ALONE = (Awarded, Deducted, SumOf, Computed)  # said without the plan
+
+
+@functools.lru_cache(maxsize=8192)  # a batch says the same few sentences again and again
+def _alone(why: Awarded | Deducted | SumOf | Computed, lang: str) -> str:
+    """A sentence that needs nothing but `why`: equal values (18 and 18.00) say the same."""
+    match why:
+        case Awarded(score, top):
+            return say(lang, "awarded", score=number(score), max=number(top))
+        case Deducted(top, problems, samples, score):
+            return say(lang, "deducted", problems=problems, samples=samples, max=number(top),
+                       score=number(score))  # fmt: skip
         case SumOf(scores):
             terms = " + ".join(map(number, scores))
             return say(lang, "sum", count=len(scores), terms=terms)

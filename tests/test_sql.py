@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from scoredsl import exactjson
 from scoredsl.batch import read_single
 from scoredsl.cli import main
 from scoredsl.columnar import ROW, _source, read_header
@@ -358,6 +359,12 @@ def test_parquet_in_and_out_match_between_engines(tmp_path: Path) -> None:
         )
     assert outs["duckdb"] == outs["python"]
     assert outs["duckdb"][0][:5] == ("r0", True, Decimal("838.15"), "four_star", "四星级")
+    jsonl = {e: run_engine(scheme, parquet, tmp_path / f"{e}.jsonl", e) for e in outs}
+    assert jsonl["duckdb"] == jsonl["python"]
+    assert [exactjson.loads(line)["id"] for line in jsonl["duckdb"][1].splitlines()] == [
+        "r0",
+        "r1",
+    ]
 
 
 # ---- Spark ------------------------------------------------------------------------------------
@@ -671,3 +678,115 @@ def test_a_level_label_with_a_line_break_keeps_row_numbers(tmp_path: Path) -> No
         'r2,true,8,pass,"合\n格",,8\n'
         '4,true,9,pass,"合\n格",,9\n'  # the row without an id: its CSV line, 4
     )
+
+
+# ---- JSONL from the explained query --------------------------------------------------------
+
+
+def _python_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Ids the Python evaluator scores from here on (in a batch, through BatchWriter)."""
+    import scoredsl.render.batch as batch_writer
+
+    seen: list[str] = []
+    real = batch_writer.evaluate
+
+    def counted(plan: Plan, data: Any, detail: bool = True) -> Any:
+        seen.append(str(data.id))
+        return real(plan, data, detail)
+
+    monkeypatch.setattr(batch_writer, "evaluate", counted)
+    return seen
+
+
+@pytest.mark.parametrize("scheme", STANDARDS, ids=lambda p: p.stem)
+def test_jsonl_rows_scored_in_sql_are_explained_from_its_columns(
+    scheme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every example (gates failed with their facts, severe marks, vetoes, findings, every
+    outcome) is written from the query's columns, not evaluated again, and reads as the
+    Python engine writes it."""
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    examples = sorted((ROOT / "standards" / "examples").glob(f"{scheme.stem}*.yaml"))
+    raws = [read_single(p) for p in examples]
+    header, rows = batch_rows(plan, raws)
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    python = run_engine(scheme, data, tmp_path / "py.jsonl", "python")
+    seen = _python_evaluations(monkeypatch)
+    assert run_engine(scheme, data, tmp_path / "db.jsonl", "duckdb") == python
+    assert seen == []  # the examples Python rejects fail before the evaluator
+    assert len(python[1].splitlines()) == len(raws)
+
+
+VALUE_GATE = """\
+scheme t "t" {
+  total 10
+  input a: number "a"
+  input b: number "b"
+  value half "half" = a / 2
+  item 1 "one" 10
+  gate g "g" {
+    require a >= 1 "a"
+    require half >= 1 "half"
+    require b >= 1 or half >= 5 "b"
+  }
+  levels { ok "好" when total >= 5 }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "passed", "by_python"),
+    [
+        ("4", "3", True, False),
+        ("0", "3", False, False),  # a >= 1 and half >= 1 fail: explained from SQL
+        ("1", "3", False, False),
+        ("4", "0", False, True),  # b >= 1 or half >= 5 fails
+        ("12", "0", True, False),
+    ],
+)
+def test_a_failed_requirement_that_maybe_reads_a_value_is_explained_by_python(
+    a: str,
+    b: str,
+    passed: bool,
+    by_python: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failed requirement shows the values it read: `half >= 1` surely reads `half`, and
+    is explained from SQL; right of an `or` it is read only when the left side is false,
+    and whether the evaluator had computed it before is its business: that row is
+    evaluated by Python."""
+    scheme = tmp_path / "t.score"
+    scheme.write_text(VALUE_GATE, encoding="utf-8")
+    data = write_csv(tmp_path / "b.csv", ["id", "a", "b", "1"], [["x", a, b, "7"]])
+    python = run_engine(scheme, data, tmp_path / "py.jsonl", "python")
+    seen = _python_evaluations(monkeypatch)
+    assert run_engine(scheme, data, tmp_path / "db.jsonl", "duckdb") == python
+    assert seen == (["x"] if by_python else [])
+    gate = exactjson.loads(python[1])["gates"][0]
+    assert gate["passed"] is passed
+    if a == "0":
+        assert gate["why"] == "not met: a (a is 0); half (half is 0)"
+
+
+def test_jsonl_rows_explained_from_sql_say_what_decided_each_part(
+    construct_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheme = tmp_path / "t.score"
+    scheme.write_text(CONSTRUCTS, encoding="utf-8")
+    header = ["id", "a", "b", "r", "f", "1.1", "2.2.1"]
+    data = write_csv(tmp_path / "b.csv", header, [["v", "5", "0.5", "10%", "true", "10", "30"]])
+    seen = _python_evaluations(monkeypatch)
+    code, out = run_engine(scheme, data, tmp_path / "db.jsonl", "duckdb")
+    assert (code, seen) == (0, [])
+    doc = exactjson.loads(out)
+    items = {i["id"]: (i["score"], i["status"], i["why"]) for i in doc["items"]}
+    assert items["1.2"] == (0, "banded", "r 10% is in x < 50%: 0 of 30")
+    assert items["2.2"] == (0, "vetoed", "vetoed: f is true (f)")
+    assert items["2.2.1"] == (0, "vetoed", "vetoed: f is true (f)")
+    assert items["2.1"] == (Decimal("27.27"), "computed", "= 30 * a / (a + b) = 27.27")
+    assert items["1"] == (10, "computed", "sum of its 2 items: 10 + 0")
+    assert doc["gates"] == [{"id": "g", "passed": False, "why": "not met: no f (f is true)"}]
+    assert (doc["eligible"], doc["total"], doc["values"]["third"]) == (False, Decimal("37.27"), 10)
+    assert next(iter(doc)) == "id"

@@ -29,9 +29,9 @@ from sqlglot import exp
 from scoredsl import exactjson
 from scoredsl.batch import ReadError, Row, read_batch
 from scoredsl.explained import Explained
-from scoredsl.plan import PLACES, Plan
-from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, write_batch
-from scoredsl.sql import LayoutError, layout_for, plan_to_sql
+from scoredsl.plan import PLACES, InputType, Plan
+from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, in_order, write_batch
+from scoredsl.sql import LayoutError, input_column, layout_for, plan_to_sql
 
 ENGINES = ("duckdb", "python")  # and spark, in scoredsl.spark
 INPUTS = (".csv", ".jsonl", ".parquet")
@@ -321,7 +321,7 @@ def _duckdb(
     return rows, failed
 
 
-CHUNK = 2048  # rows fetched from DuckDB at a time for JSONL
+CHUNK = 256  # rows fetched from DuckDB and formatted at a time for JSONL (4 MB of 249)
 
 
 def _duckdb_jsonl(
@@ -354,16 +354,35 @@ def _duckdb_jsonl(
         target = Path(tmp) / "out.jsonl"
         try:
             _open_batch(con, data, header, numbered, tmp)
-            cursor = con.execute(query.sql("duckdb"))
+            cursor = con.execute(_numbers_as_text(plan, query.select).sql("duckdb"))
             columns = [d[0] for d in cursor.description]
             with target.open("w", encoding="utf-8", newline="") as handle:
                 rows, failed = _write_explained(
-                    plan, data, header, cursor, columns, handle, first, numbered, progress
+                    plan, data, header, cursor, columns, handle, first, jobs, progress
                 )
         except (duckdb.Error, _Reread):  # a row SQL cannot read, or numbers it would get wrong
             return _python(plan, data, out, "jsonl", jobs, progress)
         _copy_file(target, out)
     return rows, failed
+
+
+def _numbers_as_text(plan: Plan, query: exp.Select) -> exp.Select:
+    """`query` with its DECIMAL columns as text: DuckDB hands a text to Python about eight
+    times faster than a `Decimal` (which `scoredsl.explained` makes of it)."""
+    numbers = {"total", "next_level_needs", *(i.id for i in plan.items)}
+    numbers |= {v.name for v in plan.values}
+    numbers |= {input_column(i.name) for i in plan.inputs if i.type is not InputType.BOOL}
+    cols = [
+        exp.alias_(
+            exp.Cast(this=exp.column(n, quoted=True), to=exp.DataType.build("VARCHAR")),
+            n,
+            quoted=True,
+        )
+        if n in numbers
+        else exp.column(n, quoted=True)
+        for n in (e.alias for e in query.expressions)
+    ]
+    return exp.select(*cols).from_(query.subquery("q", copy=False), copy=False)
 
 
 def _write_explained(
@@ -374,38 +393,71 @@ def _write_explained(
     columns: list[str],
     handle: IO[str],
     first: int,
-    numbered: bool,
+    jobs: int,
     progress: Progress | None,
 ) -> tuple[int, int]:
-    """Write the explained query's rows as JSONL; (rows, failed rows)."""
-    explained = Explained(plan, columns)
-    at = {name: k for k, name in enumerate(columns)}
-    ident_at, python_at, raw_at = at["id"], at["_python"], at["_raw"]
-    writer = BatchWriter(plan, handle, "jsonl", header=False)
+    """Write the explained query's rows as JSONL, formatted on `jobs` processes (writing
+    a result's sentences and JSON costs several times what DuckDB spends on the row);
+    (rows, failed rows)."""
+    python_at = columns.index("_python")
+
+    def chunks() -> Iterator[list[tuple[int, Any]]]:
+        number = first - 1  # the row's number (DuckDB skips blank lines: see below)
+        checked = False
+        while chunk := cursor.fetchmany(CHUNK):
+            numbered = []
+            for row in chunk:
+                number += 1
+                if row[python_at] and not checked:
+                    if has_blank_lines(data):
+                        raise _Reread("blank lines: DuckDB does not count them")
+                    checked = True
+                numbered.append((number, row))
+            yield numbered
+
+    results: Iterable[tuple[str, int, int]]
+    if jobs <= 1:
+        results = map(_Explainer(plan, header, columns), chunks())
+    else:
+        results = in_order(_Explainer, (plan, header, columns), chunks(), jobs)
     rows = failed = 0
-    number = first - 1  # the row's number (DuckDB skips blank lines: see below)
-    checked = False
-    while chunk := cursor.fetchmany(CHUNK):
-        for row in chunk:
-            number += 1
-            if not row[python_at]:
-                ident = row[ident_at]
-                doc = explained.result(row, None if numbered else ident).to_dict()
-                doc["id"] = ident
-                handle.write(exactjson.dumps(doc) + "\n")
-                rows += 1
-                continue
-            if not checked:
-                if has_blank_lines(data):
-                    raise _Reread("blank lines: DuckDB does not count them")
-                checked = True
-            cells = _raw_cells(row[raw_at])
-            for ident, raw in _row_mapping(plan, header, cells, number):
-                failed += writer.row(ident, raw) is not None
-                rows += 1
+    for text, count, errors in results:
+        handle.write(text)
+        rows, failed = rows + count, failed + errors
         if progress is not None:
             progress(rows, failed)
     return rows, failed
+
+
+class _Explainer:
+    """JSONL lines for numbered rows of the explained query: a row scored in SQL from what
+    its columns say decided it, a row the query flags by the Python reader and evaluator."""
+
+    def __init__(self, plan: Plan, header: list[str], columns: list[str]) -> None:
+        self.plan, self.header = plan, header
+        self.explained = Explained(plan, columns)
+        self.ident_at, self.python_at, self.raw_at = (
+            columns.index(c) for c in ("id", "_python", "_raw")
+        )
+        self.numbered = ROW in columns  # no id column: the id is the row's number
+
+    def __call__(self, chunk: list[tuple[int, Any]]) -> tuple[str, int, int]:
+        buffer = io.StringIO()
+        writer = BatchWriter(self.plan, buffer, "jsonl", header=False)
+        rows = failed = 0
+        for number, row in chunk:
+            if not row[self.python_at]:
+                ident = row[self.ident_at]
+                doc = self.explained.result(row, None if self.numbered else ident).to_dict()
+                doc["id"] = ident
+                buffer.write(exactjson.dumps(doc) + "\n")
+                rows += 1
+                continue
+            cells = _raw_cells(row[self.raw_at])
+            for ident, raw in _row_mapping(self.plan, self.header, cells, number):
+                failed += writer.row(ident, raw) is not None
+                rows += 1
+        return buffer.getvalue(), rows, failed
 
 
 def _open_batch(con: Any, data: Path, header: list[str], numbered: bool, tmp: str) -> None:

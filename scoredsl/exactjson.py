@@ -81,7 +81,7 @@ def _compact(obj: Any, append: Callable[[str], None]) -> None:
     if isinstance(obj, dict):
         sep = "{"
         for key, value in obj.items():
-            head = sep + _string(str(key)) + ":"
+            head = sep + (_KEYS.get(key) or _key(key))
             sep = ","
             kind = type(value)
             if kind is str:
@@ -104,6 +104,16 @@ def _compact(obj: Any, append: Callable[[str], None]) -> None:
         if text is None:
             raise TypeError(f"cannot write {type(obj).__name__} as JSON")
         append(text)
+
+
+_KEYS: dict[Any, str] = {}  # a key's JSON text and colon: results repeat a few keys
+
+
+def _key(key: Any) -> str:
+    text = _string(str(key)) + ":"
+    if len(_KEYS) < 4096 and type(key) is str:
+        _KEYS[key] = text
+    return text
 
 
 def _emit(obj: Any, out: list[str], indent: int, level: int) -> None:

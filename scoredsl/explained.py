@@ -6,7 +6,8 @@ a gate requirement that failed, the outcome's index) and the values the sentence
 this module puts them back together as `scoredsl.why` values, so `Result.to_dict` writes
 the same JSON whichever engine scored the row. It decides nothing itself: precedence
 (the outermost severe or vetoed item forces its subtree) is the evaluator's, read from
-the query's columns.
+the query's columns. A number may come as a DECIMAL or as its text (which a driver hands
+over several times faster than a `Decimal`).
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ class Explained:
         surely computed it (`plan.values_read`); elsewhere the query sends the row to
         Python."""
         found = ((n, row[self.named[n]]) for n in names)
-        return tuple((n, x) for n, x in found if x is not None)
+        return tuple((n, _number(x)) for n, x in found if x is not None)
 
     def result(self, row: Sequence[Any], ident: str | None) -> Result:
         plan, at = self.plan, self.at
-        scores: dict[str, Decimal] = {item_id: row[k] for item_id, k in self.scores}
+        scores: dict[str, Decimal] = {item_id: Decimal(row[k]) for item_id, k in self.scores}
         findings: dict[str, tuple[int, int]] = {}
         decisions: list[Why | None] = []
         for k, item in enumerate(plan.items):
@@ -102,7 +103,7 @@ class Explained:
                 assert item.input is not None
                 band = self.bands[k]
                 assert band is not None
-                why = Banded(item.id, row[self.inputs[item.input]], int(row[band]))
+                why = Banded(item.id, Decimal(row[self.inputs[item.input]]), int(row[band]))
             decisions.append(why)
             columns = self.findings[k]
             if columns is not None and row[columns[0]] is not None:
@@ -127,10 +128,10 @@ class Explained:
             ident,
             bool(row[at["eligible"]]),
             tuple(gates),
-            row[at["total"]],
+            Decimal(row[at["total"]]),
             level,
-            None if next_name is None else (next_name, needs),
-            {name: row[k] for name, k in self.values},
+            None if next_name is None else (next_name, _number(needs)),
+            {name: _number(row[k]) for name, k in self.values},
             scores,
             tuple(decisions),
             Assessment({}, {}, findings, frozenset(), ident),
@@ -161,3 +162,9 @@ class Explained:
         passed = {g.id: g.passed for g in gates}
         failed = tuple(g for g in reads if not passed[g])
         return self.plan.outcomes[k].id, OutcomeWhy(k, self.facts(row, names), failed)
+
+
+def _number(x: Any) -> Any:
+    """A number given as text as a Decimal; anything else (a Decimal, a truth value,
+    None) as it is."""
+    return Decimal(x) if isinstance(x, str) else x

@@ -109,14 +109,15 @@ def describe(why: Why, plan: Plan, lang: str = "en") -> str:
     if type(why) in _ALONE:
         return _alone(why, lang)
     match why:
-        case Banded(item_id, value, k):
-            item = plan.item(item_id)
-            assert item.input is not None
-            inp = plan.input(item.input)
-            band = item.bands[k]
-            return say(lang, "banded", label=inp.label or inp.name, value=inp.show(value),
-                       band=band.describe(inp.show), result=number(band.result),
-                       max=number(item.max))  # fmt: skip
+        case Banded():
+            said = plan.derived("why.banded", _sentences)
+            key = (why, lang)
+            text = said.get(key)
+            if text is None:
+                if len(said) >= SENTENCES:
+                    said.clear()
+                text = said[key] = _banded(why, plan, lang)
+            return text
         case Vetoed(item_id, k, facts):
             veto = plan.item(item_id).vetoes[k]
             condition = _holds(plan, veto.text, facts, lang)
@@ -125,6 +126,23 @@ def describe(why: Why, plan: Plan, lang: str = "en") -> str:
             item = plan.item(item_id)
             return say(lang, "severe", id=item.id, label=item.label, max=number(item.max))
     raise AssertionError(f"no sentence for {why!r}")
+
+
+SENTENCES = 8192  # banded sentences kept per plan: a batch's rates repeat
+
+
+def _sentences(plan: Plan) -> dict[tuple[Banded, str], str]:
+    return {}
+
+
+def _banded(why: Banded, plan: Plan, lang: str) -> str:
+    item = plan.item(why.item)
+    assert item.input is not None
+    inp = plan.input(item.input)
+    band = item.bands[why.band]
+    return say(lang, "banded", label=inp.label or inp.name, value=inp.show(why.value),
+               band=band.describe(inp.show), result=number(band.result),
+               max=number(item.max))  # fmt: skip
 
 
 _ALONE = (Awarded, Deducted, SumOf, Computed)  # said without the plan

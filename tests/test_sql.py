@@ -790,3 +790,28 @@ def test_jsonl_rows_explained_from_sql_say_what_decided_each_part(
     assert doc["gates"] == [{"id": "g", "passed": False, "why": "not met: no f (f is true)"}]
     assert (doc["eligible"], doc["total"], doc["values"]["third"]) == (False, Decimal("37.27"), 10)
     assert next(iter(doc)) == "id"
+
+
+def test_jsonl_is_formatted_on_several_processes_in_order(tmp_path: Path) -> None:
+    """More rows than three chunks, formatted on two processes: the lines come back in
+    input order, the bad row (and one the query hands to Python) in its place."""
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good] * 700)
+    for k, row in enumerate(rows):
+        row[header.index("id")] = f"r{k}"
+        row[header.index("5.1.3")] = str(k % 11)
+    rows[300][header.index("5.1.1")] = "21"  # above its maximum
+    rows[500][header.index("5.1.2")] = " 3"  # accepted by Python only
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    python = run_engine(scheme, data, tmp_path / "py.jsonl", "python")
+    code = main(["eval", str(scheme), str(data), "-o", str(tmp_path / "db.jsonl"), "--quiet",
+                 "--jobs", "2"])  # fmt: skip
+    assert (code, (tmp_path / "db.jsonl").read_bytes()) == python
+    docs = [exactjson.loads(line) for line in python[1].splitlines()]
+    assert [d["id"] for d in docs] == [f"r{k}" for k in range(700)]
+    assert docs[300]["error"] == "scores: 5.1.1 (明确目标) is given 21 but is worth 0 to 20"
+    # the example's 838.15 with 5.1.2 = 3 (not 18) and 5.1.3 = 500 % 11 = 5 (not 9)
+    assert docs[500]["total"] == Decimal("819.15")

@@ -16,7 +16,7 @@ import itertools
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from scoredsl import exactjson
 from scoredsl.batch import ReadError
@@ -28,6 +28,9 @@ from scoredsl.plan import Plan
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+C = TypeVar("C")
+R = TypeVar("R")
 
 CSV_COLUMNS = ("id", "eligible", "total", "level", "level_label", "error")
 OUTCOME_COLUMNS = ("outcome", "outcome_label")  # last, only for a scheme with outcomes
@@ -141,34 +144,52 @@ def _evaluate_chunk(plan: Plan, fmt: str, chunk: list[tuple[str, Any]]) -> tuple
     return buffer.getvalue(), len(chunk), errors
 
 
-_WORKER_PLAN: list[Plan] = []
+class _Evaluator:
+    """Evaluates and writes a chunk of rows (in a worker process: built there once)."""
 
+    def __init__(self, plan: Plan, fmt: str) -> None:
+        self.plan, self.fmt = plan, fmt
 
-def _init_worker(plan: Plan) -> None:
-    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_PLAN[:] = [plan]
-
-
-def _worker(fmt: str, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
-    return _evaluate_chunk(_WORKER_PLAN[0], fmt, chunk)
+    def __call__(self, chunk: list[tuple[str, Any]]) -> tuple[str, int, int]:
+        return _evaluate_chunk(self.plan, self.fmt, chunk)
 
 
 def _parallel(
     plan: Plan, fmt: str, chunks: Iterator[list[tuple[str, Any]]], jobs: int
 ) -> Iterator[tuple[str, int, int]]:
-    """Chunks evaluated on `jobs` processes, yielded in input order, 2 x jobs in flight.
+    return in_order(_Evaluator, (plan, fmt), chunks, jobs)
 
-    If the consumer stops (Ctrl-C, an error writing) the queued chunks are cancelled and the
-    pool is not waited for: a worker only finishes the chunk it holds.
+
+_WORKER: list[Callable[[Any], Any]] = []
+
+
+def _init_worker(make: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...]) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER[:] = [make(*args)]
+
+
+def _work(chunk: Any) -> Any:
+    return _WORKER[0](chunk)
+
+
+def in_order(
+    make: Callable[..., Callable[[C], R]], args: tuple[Any, ...], chunks: Iterable[C], jobs: int
+) -> Iterator[R]:
+    """Each chunk through `make(*args)` (built once in each of `jobs` processes), the
+    results yielded in input order, 2 x jobs chunks in flight.
+
+    If the consumer stops (Ctrl-C, an error writing, an error reading the next chunk) the
+    queued chunks are cancelled and the pool is not waited for: a worker only finishes the
+    chunk it holds.
     """
     from concurrent.futures import ProcessPoolExecutor  # only a parallel batch needs it
 
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(plan,))
-    pending: deque[Future[tuple[str, int, int]]] = deque()
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(make, args))
+    pending: deque[Future[R]] = deque()
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_worker, fmt, chunk))
+            pending.append(pool.submit(_work, chunk))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +31,7 @@ from scoredsl.batch import ReadError, Row, read_batch
 from scoredsl.explained import Explained
 from scoredsl.plan import PLACES, InputType, Plan
 from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, in_order, write_batch
-from scoredsl.sql import LayoutError, input_column, layout_for, plan_to_sql
+from scoredsl.sql import LayoutError, input_column, layout_for, plan_to_sql, typed_columns
 
 ENGINES = ("duckdb", "python")  # and spark, in scoredsl.spark
 INPUTS = (".csv", ".jsonl", ".parquet")
@@ -163,15 +163,19 @@ def _connect() -> Any:
     return con
 
 
-def _source(data: Path, header: list[str], numbered: bool = False) -> exp.Select:
-    """The batch table: every cell as text, named by the header; when `numbered`, with its
-    row number (as `scoredsl.batch` numbers rows: the CSV line, the Parquet row from 1),
-    which costs a window over the whole file."""
+def _source(
+    data: Path, header: list[str], numbered: bool = False, typed: Collection[str] = ()
+) -> exp.Select:
+    """The batch table: every cell as text (but Parquet's `typed` columns), named by the
+    header; when `numbered`, with its row number (as `scoredsl.batch` numbers rows: the CSV
+    line, the Parquet row from 1), which costs a window over the whole file."""
     string = exp.Literal.string
     if data.suffix.lower() == ".parquet":
         table: exp.Expr = exp.Anonymous(this="read_parquet", expressions=[string(str(data))])
         cols = [
-            exp.alias_(
+            exp.column(h, quoted=True)
+            if h in typed
+            else exp.alias_(
                 exp.Cast(this=exp.column(h, quoted=True), to=exp.DataType.build("VARCHAR")),
                 h,
                 quoted=True,
@@ -207,6 +211,15 @@ def _source(data: Path, header: list[str], numbered: bool = False) -> exp.Select
         return exp.select(*cols).from_(table)
     number = exp.Add(this=exp.Window(this=exp.RowNumber()), expression=exp.Literal.number(first))
     return exp.select(*cols, exp.alias_(number, ROW, quoted=True)).from_(table)
+
+
+def column_types(data: Path) -> dict[str, str]:
+    """A Parquet batch's column types as DuckDB names them (a CSV file's are all text)."""
+    if data.suffix.lower() != ".parquet":
+        return {}
+    table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
+    query = exp.Describe(this=exp.select(exp.Star()).from_(table))
+    return {str(r[0]): str(r[1]) for r in _connect().execute(query.sql("duckdb")).fetchall()}
 
 
 def read_header(data: Path, blank_lines: bool = True) -> list[str] | None:
@@ -270,8 +283,11 @@ def _duckdb(
     numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
     if numbered and has_blank_lines(data):
         return _python(plan, data, out, fmt, jobs, progress)
+    types = column_types(data)
+    layout = typed_columns(layout, plan, types)
+    typed = {*layout.numeric, *layout.boolean}
     if fmt == "jsonl":
-        return _duckdb_jsonl(plan, data, out, header, numbered, jobs, progress)
+        return _duckdb_jsonl(plan, data, out, header, numbered, types, typed, jobs, progress)
     import duckdb
 
     con = _connect()
@@ -284,6 +300,7 @@ def _duckdb(
         text=True,
         raw=True,
         only=csv_header(plan),
+        types=types,
     )
     python = exp.column("_python", quoted=True)
     marked = exp.DPipe(
@@ -301,7 +318,7 @@ def _duckdb(
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / f"sql.{fmt}"
         try:
-            _open_batch(con, data, header, numbered, tmp)
+            _open_batch(con, data, header, numbered, typed, tmp)
             if fmt == "parquet":
                 scored = _typed(plan, scored)
             about = _estimated_rows(con, data) if progress is not None else 0
@@ -330,6 +347,8 @@ def _duckdb_jsonl(
     out: IO[bytes],
     header: list[str],
     numbered: bool,
+    types: dict[str, str],
+    typed: set[str],
     jobs: int,
     progress: Progress | None,
 ) -> tuple[int, int]:
@@ -348,12 +367,13 @@ def _duckdb_jsonl(
         row_column=ROW if numbered else None,
         explain=True,
         raw=True,
+        types=types,
     )
     first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / "out.jsonl"
         try:
-            _open_batch(con, data, header, numbered, tmp)
+            _open_batch(con, data, header, numbered, typed, tmp)
             cursor = con.execute(_numbers_as_text(plan, query.select).sql("duckdb"))
             columns = [d[0] for d in cursor.description]
             with target.open("w", encoding="utf-8", newline="") as handle:
@@ -460,14 +480,15 @@ class _Explainer:
         return buffer.getvalue(), rows, failed
 
 
-def _open_batch(con: Any, data: Path, header: list[str], numbered: bool, tmp: str) -> None:
+def _open_batch(
+    con: Any, data: Path, header: list[str], numbered: bool, typed: Collection[str], tmp: str
+) -> None:
     """`data` as the view `batch`; DuckDB's memory bounded whatever the row count (it
     spills to the run's own folder `tmp`)."""
     _set(con, "memory_limit", MEMORY_LIMIT)
     _set(con, "temp_directory", tmp)
-    view = exp.Create(
-        this=exp.to_table("batch"), kind="VIEW", expression=_source(data, header, numbered)
-    )
+    source = _source(data, header, numbered, typed)
+    view = exp.Create(this=exp.to_table("batch"), kind="VIEW", expression=source)
     con.execute(view.sql("duckdb"))
 
 

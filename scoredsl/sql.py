@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +90,9 @@ class Layout:
     samples: dict[str, str]  # item id -> column
     problems: dict[str, str]  # item id -> column
     header: tuple[str, ...] = ()  # every column, in order
+    # DuckDB: columns read as they are typed (see `typed_columns`), not as text
+    numeric: dict[str, int] = attrs.Factory(dict)  # column -> its scale (digits after the point)
+    boolean: frozenset[str] = frozenset()
 
 
 def canonical_header(plan: Plan) -> list[str]:
@@ -104,6 +107,52 @@ def canonical_header(plan: Plan) -> list[str]:
         *(findings if plan.findings else []),
         *severe,
     ]
+
+
+_INTEGER_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+)
+_DECIMAL_TYPE = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+WIDEST_TYPED = 20  # digits of a DECIMAL column read as it is (times 10^12 it fits in 38)
+
+
+def _scale(type_text: str, whole: bool) -> int | None:
+    """The scale of a column type whose every value Python reads from its text exactly as
+    SQL reads the value (None: read it as text): integer types, and DECIMALs of at most
+    WIDEST_TYPED digits and PLACES places (scale 0 when `whole`)."""
+    if type_text in _INTEGER_TYPES:
+        return 0
+    found = _DECIMAL_TYPE.fullmatch(type_text)
+    if found is None:
+        return None
+    width, scale = int(found[1]), int(found[2])
+    if width > WIDEST_TYPED or scale > PLACES or (whole and scale):
+        return None
+    return scale
+
+
+def typed_columns(layout: Layout, plan: Plan, types: Mapping[str, str]) -> Layout:
+    """`layout` with the columns of `types` (a DuckDB type per column, as Parquet gives
+    them) that SQL can read as they are: judged scores and number inputs of an integer or
+    DECIMAL type, integer inputs of an integer type, truth values of BOOLEAN. A value's text
+    (what the Python reader gets) is then always plain, so no pattern is tested: only its
+    range. Other columns are read as text, as from a CSV file."""
+    numeric: dict[str, int] = {}
+    boolean = set()
+    kinds = {i.name: i.type for i in plan.inputs}
+    for column in layout.scores.values():
+        scale = _scale(types.get(column, ""), whole=False)
+        if scale is not None:
+            numeric[column] = scale
+    for name, column in layout.inputs.items():
+        kind, type_text = kinds[name], types.get(column, "")
+        if kind is InputType.BOOL and type_text == "BOOLEAN":
+            boolean.add(column)
+        elif kind in (InputType.NUMBER, InputType.INTEGER):
+            scale = _scale(type_text, whole=kind is InputType.INTEGER)
+            if scale is not None:
+                numeric[column] = scale
+    return attrs.evolve(layout, numeric=numeric, boolean=frozenset(boolean))
 
 
 def layout_for(plan: Plan, header: Sequence[str]) -> Layout:
@@ -605,9 +654,16 @@ class _Compiler:
             *lay.problems.values(),
         ]
         self.cell_cols: dict[str, _V] = {}
+        self.scales: dict[str, int] = {}  # a typed number cell's column -> its scale
         free = {lay.id, lay.scheme, lay.severe}  # cells no pattern bounds
         for name in names:
             if name is None:
+                continue
+            if name in lay.numeric or name in lay.boolean:
+                cell = self.bind(_col(name), 0, prefix="c")
+                self.cell_cols[name] = cell
+                if name in lay.numeric:
+                    self.scales[cell.sql.name] = lay.numeric[name]
                 continue
             text: exp.Expr = exp.Cast(this=_col(name), to=_VARCHAR.copy())
             if name in free:
@@ -654,8 +710,11 @@ class _Compiler:
         row that fails tests its cells one by one: a whole number without a regular
         expression (its text must be as long as its digits, which no sign, space, point,
         underscore or exponent can be unless the value is the same), anything else by the
-        pattern."""
+        pattern. A typed cell (see `typed_columns`) is plain when in range."""
         text = cell.sql
+        scale = self.scales.get(text.name)
+        if scale is not None:
+            return self.typed_number(cell, scale, digits)
         general = _case(
             [
                 (
@@ -681,6 +740,26 @@ class _Compiler:
         every_whole = self.row_plain(self.plain_pattern(None, digits), cell)
         value = _case([(every_whole.sql.copy(), exact)], one_by_one)
         return _V(value, max(whole.layer, every_whole.layer))
+
+    def typed_number(self, cell: _V, scale: int, digits: int) -> _V:
+        """A typed number cell (an integer or a DECIMAL with `scale` places, see
+        `typed_columns`) in units; NULL when it is NULL or out of the plain range (a sign, or
+        more than `digits` digits before the point)."""
+        x = cell.sql
+        in_range = _and(
+            [
+                exp.GTE(this=x.copy(), expression=_lit(0)),
+                exp.LT(this=x.copy(), expression=_lit(10**digits)),
+            ]
+        )
+        kind = _dtype("BIGINT" if self.fits(10 ** (digits + PLACES)) else "HUGEINT")
+        if scale:  # a DECIMAL's value times 10^12 is whole
+            units: exp.Expr = exp.TryCast(
+                this=exp.Mul(this=x.copy(), expression=_lit(SCALE)), to=kind
+            )
+        else:
+            units = exp.Mul(this=exp.TryCast(this=x.copy(), to=kind), expression=_lit(SCALE))
+        return _V(_case([(in_range, units)]), cell.layer)
 
     def row_plain(self, pattern: str, cell: _V) -> _V:
         """Whether each of the row's cells registered under `pattern` with this one (up to
@@ -763,17 +842,20 @@ class _Compiler:
             if inp.required:
                 self.problem(is_null.copy(), f"{what} is missing", flags=not merged)
             if inp.type is InputType.BOOL:
-                # Only the words as written in TRUE_WORDS / FALSE_WORDS (an IN list or
-                # LOWER costs more than these comparisons); "True" goes to Python.
-                self.problem(
-                    exp.Not(
-                        this=exp.func(
-                            "COALESCE", self.one_of(c, TRUE_WORDS + FALSE_WORDS), exp.true()
-                        )
-                    ),
-                    f"{what} is not a plain true or false",
-                )
-                truth: exp.Expr = self.one_of(c, TRUE_WORDS)
+                if self.layout.inputs[inp.name] in self.layout.boolean:
+                    truth: exp.Expr = c.copy()  # BOOLEAN: its text is `true` or `false`
+                else:
+                    # Only the words as written in TRUE_WORDS / FALSE_WORDS (an IN list or
+                    # LOWER costs more than these comparisons); "True" goes to Python.
+                    self.problem(
+                        exp.Not(
+                            this=exp.func(
+                                "COALESCE", self.one_of(c, TRUE_WORDS + FALSE_WORDS), exp.true()
+                            )
+                        ),
+                        f"{what} is not a plain true or false",
+                    )
+                    truth = self.one_of(c, TRUE_WORDS)
                 if inp.default is not None:  # a cell left empty takes the declared default
                     truth = exp.func("COALESCE", truth, self.default(inp))
                 self.inputs[inp.name] = self.bind(truth, cell.layer, "i", is_bool=True)
@@ -1522,6 +1604,7 @@ def plan_to_sql(
     explain: bool = False,
     raw: bool = False,
     only: Collection[str] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> Query:
     """One SELECT over `table` (the batch layout with `header`, default the canonical one)
     that validates and scores every row.
@@ -1542,9 +1625,15 @@ def plan_to_sql(
     `row_column`) or a line break in its id goes to Python too: every output row is then
     one line, numbered as its input row. With `only`, just those output columns (and
     `_python`, `_raw`, `row_column`): DuckDB parses and binds a query without the ones a
-    runner would drop markedly faster.
+    runner would drop markedly faster. With `types` (DuckDB: a type per column, as a
+    Parquet file gives them), the columns `typed_columns` allows are read as they are,
+    the rest as text.
     """
     layout = layout_for(plan, list(header) if header is not None else canonical_header(plan))
+    if types:
+        if dialect != "duckdb":
+            raise ValueError("typed columns are read on DuckDB only")
+        layout = typed_columns(layout, plan, types)
     c = _Compiler(plan, layout, dialect)
     c.cells()
     c.compile_inputs()
@@ -1725,7 +1814,13 @@ def _assemble(
             columns.append(exp.alias_(out(value), input_column(inp.name), quoted=True, copy=False))
     columns.append(exp.alias_(python.copy(), "_python", quoted=True, copy=False))
     if raw:
-        cells = exp.Array(expressions=[_col(h) for h in c.layout.header])
+        typed = {*c.layout.numeric, *c.layout.boolean}  # given to Python as their text
+        cells = exp.Array(
+            expressions=[
+                exp.Cast(this=_col(h), to=_VARCHAR.copy()) if h in typed else _col(h)
+                for h in c.layout.header
+            ]
+        )
         utf8 = exp.Anonymous(this="ENCODE", expressions=[exp.func("TO_JSON", cells)])
         encoded = exp.func("TO_BASE64", utf8)
         value = _case([(python.copy(), encoded)])

@@ -26,7 +26,7 @@ from scoredsl.evaluate import evaluate
 from scoredsl.exactjson import number
 from scoredsl.loader import compile_path
 from scoredsl.plan import Plan
-from scoredsl.sql import DIALECTS, canonical_header, plan_to_sql
+from scoredsl.sql import DIALECTS, canonical_header, layout_for, plan_to_sql
 from tests.strategies import GenScheme, assessments, schemes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -815,3 +815,77 @@ def test_jsonl_is_formatted_on_several_processes_in_order(tmp_path: Path) -> Non
     assert docs[300]["error"] == "scores: 5.1.1 (明确目标) is given 21 but is worth 0 to 20"
     # the example's 838.15 with 5.1.2 = 3 (not 18) and 5.1.3 = 500 % 11 = 5 (not 9)
     assert docs[500]["total"] == Decimal("819.15")
+
+
+# ---- typed Parquet columns -------------------------------------------------------------------
+
+TYPED_VALUES = {
+    "a": ("BIGINT", ["0", "3", "-2", "1000000000000", None]),
+    "b": ("DECIMAL(9, 3)", ["0.5", "2.250", "-0.001", "0", None]),
+    "f": ("BOOLEAN", ["true", "false", None]),
+    "1.1": ("DECIMAL(4, 1)", ["5.5", "10.0", "10.5", "-1.0", None]),
+    "2.2.1": ("UTINYINT", ["0", "30", "31", "255", None]),
+}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries({k: st.sampled_from(v) for k, (_, v) in TYPED_VALUES.items()}),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_typed_parquet_columns_are_read_as_python_reads_their_text(
+    rows: list[dict[str, str | None]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Integer, DECIMAL and BOOLEAN columns are read as they are (no text pattern): a value
+    in range scores in SQL; a sign, too many digits or a NULL goes to Python, which reads
+    the value's text. Both engines give the same bytes."""
+    tmp = tmp_path_factory.mktemp("typed")
+    scheme = tmp / "t.score"
+    scheme.write_text(CONSTRUCTS, encoding="utf-8")
+    con = duckdb.connect()
+    cols = ", ".join(f'"{k}" {t}' for k, (t, _) in TYPED_VALUES.items())
+    con.execute(f"CREATE TABLE t (id VARCHAR, {cols}, r VARCHAR)")
+    for k, row in enumerate(rows):
+        values = [f"x{k}", *(row[name] for name in TYPED_VALUES), "95%"]
+        con.execute(f"INSERT INTO t VALUES ({', '.join('?' * len(values))})", values)
+    data = tmp / "typed.parquet"
+    con.execute(f"COPY t TO '{data}'")
+    for fmt in ("csv", "jsonl"):
+        python = run_engine(scheme, data, tmp / f"py.{fmt}", "python")
+        assert run_engine(scheme, data, tmp / f"db.{fmt}", "duckdb") == python
+
+
+def test_typed_columns_are_only_those_whose_text_is_always_plain(construct_plan: Plan) -> None:
+    from scoredsl.sql import typed_columns
+
+    header = ["id", "a", "b", "r", "f", "1.1", "2.2.1"]
+    types = {"id": "VARCHAR", "a": "DECIMAL(21, 2)", "b": "DOUBLE", "r": "DECIMAL(5, 4)",
+             "f": "BOOLEAN", "1.1": "DECIMAL(20, 12)", "2.2.1": "HUGEINT"}  # fmt: skip
+    layout = typed_columns(layout_for(construct_plan, header), construct_plan, types)
+    # too wide; a DOUBLE's text is not its value; a percentage is read as text; 12 places
+    # at most; HUGEINT holds more than any bound
+    assert (layout.numeric, layout.boolean) == ({"1.1": 12}, frozenset({"f"}))
+    query = plan_to_sql(construct_plan, "duckdb", header, types=types).sql()
+    assert 'CAST("1.1" AS TEXT)' not in query and 'CAST("a" AS TEXT)' in query
+
+
+def test_a_typed_row_in_range_is_scored_in_sql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheme = tmp_path / "t.score"
+    scheme.write_text(CONSTRUCTS, encoding="utf-8")
+    con = duckdb.connect()
+    cols = ", ".join(f'"{k}" {t}' for k, (t, _) in TYPED_VALUES.items())
+    con.execute(f"CREATE TABLE t (id VARCHAR, {cols}, r VARCHAR)")
+    con.execute("INSERT INTO t VALUES ('in', 3, 2.25, false, 5.5, 30, '95%'), "
+                "('out', 1000000000000, 2.25, false, 5.5, 30, '95%')")  # fmt: skip
+    data = tmp_path / "typed.parquet"
+    con.execute(f"COPY t TO '{data}'")
+    python = run_engine(scheme, data, tmp_path / "py.csv", "python")
+    seen = _python_evaluations(monkeypatch)
+    assert run_engine(scheme, data, tmp_path / "db.csv", "duckdb") == python
+    assert seen == ["out"]  # 13 digits: more than SQL reads; Python reads (and scores) it
+    assert python[1].decode().splitlines()[1] == "in,true,82.64,high,高,,35.5,47.14"

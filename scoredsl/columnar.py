@@ -301,6 +301,7 @@ def _duckdb(
         raw=True,
         only=csv_header(plan),
         types=types,
+        typed_numbers=fmt == "parquet",  # not written as text to be read back
     )
     python = exp.column("_python", quoted=True)
     marked = exp.DPipe(

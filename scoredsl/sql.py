@@ -1605,6 +1605,7 @@ def plan_to_sql(
     raw: bool = False,
     only: Collection[str] | None = None,
     types: Mapping[str, str] | None = None,
+    typed_numbers: bool = False,
 ) -> Query:
     """One SELECT over `table` (the batch layout with `header`, default the canonical one)
     that validates and scores every row.
@@ -1613,7 +1614,9 @@ def plan_to_sql(
     `next_level_needs`, a column per item (named by its id) and per value, and `_python`
     (true: the row must go through the Python reader; `error` says why, the rest is NULL).
     With `text`, numbers are text as the CSV writer prints them and `eligible` is
-    `true`/`false`; otherwise numbers are DECIMAL(38, PLACES). With `explain`, what decided
+    `true`/`false` (but with `typed_numbers`, for a Parquet writer: numbers stay DECIMAL
+    and `eligible` BOOLEAN, text cells are as for CSV); otherwise numbers are
+    DECIMAL(38, PLACES). With `explain`, what decided
     each part, for `scoredsl.explained`: per item `_own.ID`, `_band.ID`, `_samples.ID`,
     `_problems.ID`; per gate and requirement `_gate.ID`, `_gate.ID.K`; `_decided`; every
     input's value `_input.NAME`. A gate requirement that fails and reads a value only
@@ -1643,7 +1646,7 @@ def plan_to_sql(
     for v in plan.values:
         c.value(v.name)
     c.compile_outcome()
-    query = _assemble(c, table, row_column, text, explain, raw)
+    query = _assemble(c, table, row_column, text, explain, raw, typed_numbers)
     if only is not None:
         kept = {*only, "_python", "_raw", row_column}
         query.select.set("expressions", [e for e in query.select.expressions if e.alias in kept])
@@ -1675,7 +1678,13 @@ def _format_units(c: _Compiler, x: exp.Expr) -> exp.Expr:
 
 
 def _assemble(
-    c: _Compiler, table: str, row_column: str | None, text: bool, explain: bool, raw: bool
+    c: _Compiler,
+    table: str,
+    row_column: str | None,
+    text: bool,
+    explain: bool,
+    raw: bool,
+    typed_numbers: bool = False,
 ) -> Query:
     plan = c.plan
     python = _col("_python")
@@ -1693,7 +1702,7 @@ def _assemble(
         return _case([(python.copy(), exp.Null())], value)
 
     def number(x: exp.Expr) -> exp.Expr:
-        return c.shown(x) if text else c.typed(x)
+        return c.shown(x) if text and not typed_numbers else c.typed(x)
 
     ident: exp.Expr = c.cell_cols[c.layout.id].sql.copy() if c.layout.id else exp.Null()
     if c.layout.id:  # Python strips every kind of white space, SQL's TRIM only spaces
@@ -1728,7 +1737,7 @@ def _assemble(
     )
     assert c.total is not None
     eligible: exp.Expr = c.eligible.sql.copy()
-    if text:
+    if text and not typed_numbers:
         eligible = _case([(eligible, _s("true"))], _s("false"))
     reached = c.reached.sql
     level_whens = [

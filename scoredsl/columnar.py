@@ -30,8 +30,21 @@ from scoredsl import exactjson
 from scoredsl.batch import ReadError, Row, read_batch
 from scoredsl.explained import Explained
 from scoredsl.plan import PLACES, InputType, Plan
-from scoredsl.render.batch import OUTCOME_COLUMNS, BatchWriter, in_order, write_batch
-from scoredsl.sql import LayoutError, input_column, layout_for, plan_to_sql, typed_columns
+from scoredsl.render.batch import (
+    OUTCOME_COLUMNS,
+    BatchWriter,
+    in_order,
+    write_batch,
+    write_results,
+)
+from scoredsl.sql import (
+    LayoutError,
+    Query,
+    input_column,
+    layout_for,
+    plan_to_sql,
+    typed_columns,
+)
 
 ENGINES = ("duckdb", "python")  # and spark, in scoredsl.spark
 INPUTS = (".csv", ".jsonl", ".parquet")
@@ -291,16 +304,13 @@ def _duckdb(
     import duckdb
 
     con = _connect()
-    query = plan_to_sql(
+    query = _batch_query(
         plan,
-        "duckdb",
         header,
-        table="batch",
-        row_column=ROW if numbered else None,
+        numbered,
+        types,
         text=True,
-        raw=True,
         only=csv_header(plan),
-        types=types,
         typed_numbers=fmt == "parquet",  # not written as text to be read back
     )
     python = exp.column("_python", quoted=True)
@@ -360,16 +370,7 @@ def _duckdb_jsonl(
     import duckdb
 
     con = _connect()
-    query = plan_to_sql(
-        plan,
-        "duckdb",
-        header,
-        table="batch",
-        row_column=ROW if numbered else None,
-        explain=True,
-        raw=True,
-        types=types,
-    )
+    query = _batch_query(plan, header, numbered, types, explain=True)
     first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / "out.jsonl"
@@ -441,13 +442,7 @@ def _write_explained(
         results = map(_Explainer(plan, header, columns), chunks())
     else:
         results = in_order(_Explainer, (plan, header, columns), chunks(), jobs)
-    rows = failed = 0
-    for text, count, errors in results:
-        handle.write(text)
-        rows, failed = rows + count, failed + errors
-        if progress is not None:
-            progress(rows, failed)
-    return rows, failed
+    return write_results(results, handle, progress)
 
 
 class _Explainer:
@@ -479,6 +474,18 @@ class _Explainer:
                 failed += writer.row(ident, raw) is not None
                 rows += 1
         return buffer.getvalue(), rows, failed
+
+
+def _batch_query(
+    plan: Plan, header: list[str], numbered: bool, types: dict[str, str], **options: Any
+) -> Query:
+    """The runner's query over the view `batch`: flagged rows carry their cells (`raw`);
+    without an id column, rows are numbered."""
+    row_column = ROW if numbered else None
+    return plan_to_sql(
+        plan, "duckdb", header, table="batch", row_column=row_column, raw=True, types=types,
+        **options,
+    )  # fmt: skip
 
 
 def _open_batch(

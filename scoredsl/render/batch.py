@@ -122,6 +122,16 @@ def write_batch(
         results = (_evaluate_chunk(plan, fmt, c) for c in chunks)
     else:
         results = _parallel(plan, fmt, chunks, jobs)
+    return write_results(results, out, progress)
+
+
+def write_results(
+    results: Iterable[tuple[str, int, int]],
+    out: IO[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Write chunks' (text, rows, failed rows) in order, reporting progress after each;
+    return (rows, failed rows)."""
     total = failed = 0
     for text, count, errors in results:
         out.write(text)

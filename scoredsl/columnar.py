@@ -138,16 +138,16 @@ def parquet_rows(plan: Plan, data: Path) -> Iterator[tuple[str, Any]]:
     while chunk := cursor.fetchmany(10000):
         for cells in chunk:
             number += 1
-            yield from _row_mapping(
+            yield from row_mapping(
                 plan, header, ["" if c is None else str(c) for c in cells], number
             )
 
 
-class _Reread(Exception):
+class Reread(Exception):
     """A row Python reads differently on its own: the whole file goes through Python."""
 
 
-def _row_mapping(plan: Plan, header: list[str], cells: list[str], number: int) -> list[Row]:
+def row_mapping(plan: Plan, header: list[str], cells: list[str], number: int) -> list[Row]:
     """One row as `scoredsl.batch` reads it (nothing for a blank row), numbered `number`."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, cells])
@@ -156,7 +156,7 @@ def _row_mapping(plan: Plan, header: list[str], cells: list[str], number: int) -
     out = []
     for ident, raw in rows:
         if isinstance(raw, ReadError):
-            raise _Reread(str(raw))
+            raise Reread(str(raw))
         if "id" not in header or not cells[header.index("id")].strip():
             ident = str(number)
             if isinstance(raw, dict) and "id" in raw:
@@ -341,7 +341,7 @@ def _duckdb(
                 failed, blank = _patch_parquet(con, plan, header, target, first, out, tmp, data)
             else:
                 failed, blank = _patch_csv(plan, header, target, first, out, Path(tmp), data)
-        except _Reread:
+        except Reread:
             return _python(plan, data, out, fmt, jobs, progress)
     rows -= blank
     if progress is not None:
@@ -382,7 +382,7 @@ def _duckdb_jsonl(
                 rows, failed = _write_explained(
                     plan, data, header, cursor, columns, handle, first, jobs, progress
                 )
-        except (duckdb.Error, _Reread):  # a row SQL cannot read, or numbers it would get wrong
+        except (duckdb.Error, Reread):  # a row SQL cannot read, or numbers it would get wrong
             return _python(plan, data, out, "jsonl", jobs, progress)
         _copy_file(target, out)
     return rows, failed
@@ -432,7 +432,7 @@ def _write_explained(
                 number += 1
                 if row[python_at] and not checked:
                     if has_blank_lines(data):
-                        raise _Reread("blank lines: DuckDB does not count them")
+                        raise Reread("blank lines: DuckDB does not count them")
                     checked = True
                 numbered.append((number, row))
             yield numbered
@@ -470,7 +470,7 @@ class _Explainer:
                 rows += 1
                 continue
             cells = _raw_cells(row[self.raw_at])
-            for ident, raw in _row_mapping(self.plan, self.header, cells, number):
+            for ident, raw in row_mapping(self.plan, self.header, cells, number):
                 failed += writer.row(ident, raw) is not None
                 rows += 1
         return buffer.getvalue(), rows, failed
@@ -562,7 +562,7 @@ def python_cells(
     number and raw cells), from the Python reader and evaluator: exactly what the Python
     engine writes for that row."""
     for number, cells in rows:
-        found = _row_mapping(plan, header, cells, number)
+        found = row_mapping(plan, header, cells, number)
         if not found:
             yield number, None, False
             continue
@@ -588,7 +588,7 @@ def _patch_csv(
     plan: Plan, header: list[str], source: Path, first: int, out: IO[bytes], tmp: Path, data: Path
 ) -> tuple[int, int]:
     """Copy `source` to `out`, every marked line replaced by the Python engine's row;
-    return (failed, blank) rows. _Reread when there is a marked line and the batch `data`
+    return (failed, blank) rows. Reread when there is a marked line and the batch `data`
     has blank lines (its rows' numbers would be wrong)."""
     marker = SENTINEL.encode("utf-8")
     with source.open("rb") as handle:
@@ -600,7 +600,7 @@ def _patch_csv(
                 _copy_file(source, out)
                 return 0, 0
             if has_blank_lines(data):
-                raise _Reread("blank lines: DuckDB does not count them")
+                raise Reread("blank lines: DuckDB does not count them")
             failed = blank = 0
             patched = tmp / "patched.csv"
             with patched.open("wb") as target:
@@ -645,7 +645,7 @@ def _patch_parquet(
     data: Path,
 ) -> tuple[int, int]:
     """`source` to `out`, the marked rows replaced by the Python engine's; (failed, blank).
-    _Reread as `_patch_csv`."""
+    Reread as `_patch_csv`."""
     table = exp.Anonymous(
         this="read_parquet",
         expressions=[
@@ -663,7 +663,7 @@ def _patch_parquet(
         _copy_file(source, out)
         return 0, 0
     if has_blank_lines(data):
-        raise _Reread("blank lines: DuckDB does not count them")
+        raise Reread("blank lines: DuckDB does not count them")
     rows = ((int(k) + first, _sentinel_cells(e.encode("utf-8"))) for k, e in found)
     fixed = Path(tmp) / "python-rows.csv"
     failed = 0

@@ -1,4 +1,4 @@
-"""Spark: a batch file + `Plan` -> the batch output, scored by the Spark-dialect query of
+"""Spark: a CSV batch + `Plan` -> CSV or JSONL, scored by the Spark-dialect query of
 `scoredsl.sql` on a SparkSession (local mode unless a master URL is given).
 
 pyspark is the optional extra `scoredsl[spark]`; it is imported only when this engine runs.
@@ -13,14 +13,19 @@ import io
 from pathlib import Path
 from typing import IO, Any
 
+from scoredsl import exactjson
 from scoredsl.columnar import (
     ROW,
+    Reread,
     csv_header,
     python_cells,
     read_header,
+    row_mapping,
     run_batch,
 )
+from scoredsl.explained import Explained
 from scoredsl.plan import Plan
+from scoredsl.render.batch import BatchWriter
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
 
 
@@ -46,7 +51,7 @@ def run_spark(
     """Evaluate the batch on Spark; return (rows, failed rows)."""
     spark = _session(master)
     header = read_header(data)
-    if fmt != "csv" or header is None or data.suffix.lower() != ".csv":
+    if fmt not in ("csv", "jsonl") or header is None or data.suffix.lower() != ".csv":
         return run_batch(plan, data, out, fmt, "python")
     try:
         layout_for(plan, header)
@@ -66,6 +71,11 @@ def run_spark(
     frame = spark.createDataFrame(rows, schema)
     frame = frame.withColumn(ROW, frame[ROW].cast(LongType()))
     frame.createOrReplaceTempView("batch")
+    if fmt == "jsonl":
+        try:
+            return _jsonl(spark, plan, header, rows, out)
+        except Reread:  # a row Python reads differently on its own
+            return run_batch(plan, data, out, fmt, "python")
     query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, text=True)
     names = csv_header(plan)
     result = spark.sql(query.sql("spark")).select(*(f"`{n}`" for n in [*names, "_python", ROW]))
@@ -86,6 +96,36 @@ def run_spark(
             writer.writerow(cells)
         else:
             writer.writerow(["" if r[n] is None else r[n] for n in names])
+        written += 1
+    out.write(buffer.getvalue().encode("utf-8"))
+    return written, failed
+
+
+def _jsonl(
+    spark: Any, plan: Plan, header: list[str], rows: list[list[str]], out: IO[bytes]
+) -> tuple[int, int]:
+    """JSONL from the explained query: each row's result rebuilt from what its columns say
+    decided it (`scoredsl.explained`); a row the query flags read and evaluated by Python."""
+    query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, explain=True)
+    result = spark.sql(query.sql("spark"))
+    columns = list(result.columns)
+    explained = Explained(plan, columns)
+    at = {name: k for k, name in enumerate(columns)}
+    cells = {int(r[0]): r[1:] for r in rows}
+    buffer = io.StringIO()
+    writer = BatchWriter(plan, buffer, "jsonl", header=False)
+    written = failed = 0
+    numbered = "id" not in header  # the row's number is its id
+    for r in sorted(result.collect(), key=lambda r: r[ROW]):
+        if r["_python"]:
+            for ident, raw in row_mapping(plan, header, cells[r[ROW]], r[ROW]):
+                failed += writer.row(ident, raw) is not None
+                written += 1
+            continue
+        ident = r[at["id"]]
+        doc = explained.result(r, None if numbered else ident).to_dict()
+        doc["id"] = ident
+        buffer.write(exactjson.dumps(doc) + "\n")
         written += 1
     out.write(buffer.getvalue().encode("utf-8"))
     return written, failed

@@ -375,7 +375,9 @@ HAS_SPARK = importlib.util.find_spec("pyspark") is not None
 @pytest.mark.skipif(
     not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
 )
-def test_spark_gives_the_python_bytes(construct_plan: Plan, tmp_path: Path) -> None:
+def test_spark_gives_the_python_bytes(
+    construct_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scheme = tmp_path / "t.score"
     scheme.write_text(CONSTRUCTS, encoding="utf-8")
     header = ["id", "a", "b", "r", "f", "1.1", "2.2.1"]
@@ -383,9 +385,14 @@ def test_spark_gives_the_python_bytes(construct_plan: Plan, tmp_path: Path) -> N
             ["r3", "0", "0", "1%", "false", "1", "1"],
             ["r4", "1", "2", "1%", "maybe", "1", "1"]]  # fmt: skip
     data = write_csv(tmp_path / "batch.csv", header, rows)
-    assert run_engine(scheme, data, tmp_path / "spark.csv", "spark") == run_engine(
-        scheme, data, tmp_path / "python.csv", "python"
-    )
+    for fmt in ("csv", "jsonl"):  # JSONL: rebuilt from the explained query's columns
+        python = run_engine(scheme, data, tmp_path / f"python.{fmt}", "python")
+        seen = _python_evaluations(monkeypatch)
+        spark = run_engine(scheme, data, tmp_path / f"spark.{fmt}", "spark")
+        assert (spark, seen) == (python, ["r3"])  # r3 divides by 0; r4 is not read
+    lines = [exactjson.loads(line) for line in spark[1].splitlines()]
+    assert [d["id"] for d in lines] == ["r0", "r1", "r2", "r3", "r4"]
+    assert lines[2]["items"][5]["why"] == "vetoed: f is true (f)"
 
 
 def test_a_count_above_its_bound_goes_to_python_on_both_engines(tmp_path: Path) -> None:

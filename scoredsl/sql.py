@@ -1308,16 +1308,15 @@ class _Compiler:
     def compile_outcome(self) -> None:
         gates = []
         for gate in self.plan.gates:
-            requires = []
+            held = []  # each requirement a column: an explained query shows which failed
             for req in gate.requires:
                 cond = self.condition(req.condition)
-                self.problem(_is_null(cond.sql.copy()), f"gate {gate.id} cannot be decided")
-                requires.append(cond)
-            layer = max((r.layer for r in requires), default=0)
-            self.requires[gate.id] = [
-                self.bind(r.sql.copy(), r.layer, "req", is_bool=True) for r in requires
-            ]
-            passed = self.bind(_and([r.sql for r in requires]), layer, "gate", is_bool=True)
+                holds = self.bind(cond.sql, cond.layer, "req", is_bool=True)
+                self.problem(_is_null(holds.sql.copy()), f"gate {gate.id} cannot be decided")
+                held.append(holds)
+            self.requires[gate.id] = held
+            layer = max((r.layer for r in held), default=0)
+            passed = self.bind(_and([r.sql.copy() for r in held]), layer, "gate", is_bool=True)
             self.gate_cols[gate.id] = passed
             gates.append(passed)
         layer = max((g.layer for g in gates), default=0)

@@ -30,8 +30,6 @@ from scoredsl.sql import (
 )
 from scoredsl.why import Banded, Fact, GateWhy, OutcomeWhy, Severe, Vetoed, Why
 
-NO_ASSESSMENT = Assessment({}, {}, {}, frozenset())
-
 
 class Explained:
     """Rebuilds results from rows whose columns are `columns` (an explained query's)."""

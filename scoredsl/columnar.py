@@ -34,6 +34,7 @@ from scoredsl.render.batch import (
     OUTCOME_COLUMNS,
     BatchWriter,
     in_order,
+    internal_error,
     write_batch,
     write_results,
 )
@@ -439,23 +440,35 @@ def _write_explained(
 
     results: Iterable[tuple[str, int, int]]
     if jobs <= 1:
-        results = map(_Explainer(plan, header, columns), chunks())
+        results = map(Explainer(plan, header, columns), chunks())
     else:
-        results = in_order(_Explainer, (plan, header, columns), chunks(), jobs)
+        results = in_order(Explainer, (plan, header, columns), chunks(), jobs)
     return write_results(results, handle, progress)
 
 
-class _Explainer:
+class Explainer:
     """JSONL lines for numbered rows of the explained query: a row scored in SQL from what
     its columns say decided it, a row the query flags by the Python reader and evaluator."""
 
     def __init__(self, plan: Plan, header: list[str], columns: list[str]) -> None:
         self.plan, self.header = plan, header
         self.explained = Explained(plan, columns)
-        self.ident_at, self.python_at, self.raw_at = (
-            columns.index(c) for c in ("id", "_python", "_raw")
-        )
-        self.numbered = ROW in columns  # no id column: the id is the row's number
+        self.ident_at, self.python_at = columns.index("id"), columns.index("_python")
+        self.raw_at = columns.index("_raw") if "_raw" in columns else -1  # raw: DuckDB's
+        self.numbered = "id" not in header  # no id column: the id is the row's number
+
+    def write(self, writer: BatchWriter, out: IO[str], row: Any) -> bool:
+        """Write a row scored in SQL; whether it failed (only a bug in scoredsl: then that
+        row's error, as the Python engine writes one, and the batch goes on)."""
+        ident = row[self.ident_at]
+        try:
+            doc = self.explained.result(row, None if self.numbered else ident).to_dict()
+        except Exception as exc:  # a bug must not end the batch or lose the other rows
+            writer.error(ident, internal_error(exc))
+            return True
+        doc["id"] = ident
+        out.write(exactjson.dumps(doc) + "\n")
+        return False
 
     def __call__(self, chunk: list[tuple[int, Any]]) -> tuple[str, int, int]:
         buffer = io.StringIO()
@@ -463,10 +476,7 @@ class _Explainer:
         rows = failed = 0
         for number, row in chunk:
             if not row[self.python_at]:
-                ident = row[self.ident_at]
-                doc = self.explained.result(row, None if self.numbered else ident).to_dict()
-                doc["id"] = ident
-                buffer.write(exactjson.dumps(doc) + "\n")
+                failed += self.write(writer, buffer, row)
                 rows += 1
                 continue
             cells = _raw_cells(row[self.raw_at])

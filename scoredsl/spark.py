@@ -13,9 +13,9 @@ import io
 from pathlib import Path
 from typing import IO, Any
 
-from scoredsl import exactjson
 from scoredsl.columnar import (
     ROW,
+    Explainer,
     Reread,
     csv_header,
     python_cells,
@@ -23,7 +23,6 @@ from scoredsl.columnar import (
     row_mapping,
     run_batch,
 )
-from scoredsl.explained import Explained
 from scoredsl.plan import Plan
 from scoredsl.render.batch import BatchWriter
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
@@ -109,23 +108,18 @@ def _jsonl(
     query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, explain=True)
     result = spark.sql(query.sql("spark"))
     columns = list(result.columns)
-    explained = Explained(plan, columns)
-    at = {name: k for k, name in enumerate(columns)}
+    explainer = Explainer(plan, header, columns)
     cells = {int(r[0]): r[1:] for r in rows}
     buffer = io.StringIO()
     writer = BatchWriter(plan, buffer, "jsonl", header=False)
     written = failed = 0
-    numbered = "id" not in header  # the row's number is its id
     for r in sorted(result.collect(), key=lambda r: r[ROW]):
         if r["_python"]:
             for ident, raw in row_mapping(plan, header, cells[r[ROW]], r[ROW]):
                 failed += writer.row(ident, raw) is not None
                 written += 1
             continue
-        ident = r[at["id"]]
-        doc = explained.result(r, None if numbered else ident).to_dict()
-        doc["id"] = ident
-        buffer.write(exactjson.dumps(doc) + "\n")
+        failed += explainer.write(writer, buffer, r)
         written += 1
     out.write(buffer.getvalue().encode("utf-8"))
     return written, failed

@@ -896,3 +896,33 @@ def test_a_typed_row_in_range_is_scored_in_sql(
     assert run_engine(scheme, data, tmp_path / "db.csv", "duckdb") == python
     assert seen == ["out"]  # 13 digits: more than SQL reads; Python reads (and scores) it
     assert python[1].decode().splitlines()[1] == "in,true,82.64,high,高,,35.5,47.14"
+
+
+def test_a_bug_rebuilding_one_row_costs_only_that_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scoredsl.explained import Explained
+
+    scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
+    plan, _ = compile_path(scheme)
+    assert plan is not None
+    good = read_single(ROOT / "standards" / "examples" / "t-ccsa-249-2019.yaml")
+    header, rows = batch_rows(plan, [good] * 3)
+    data = write_csv(tmp_path / "batch.csv", header, rows)
+    real = Explained.result
+
+    def buggy(self: Explained, row: Any, ident: str | None) -> Any:
+        if ident == "r1":
+            raise KeyError("boom")
+        return real(self, row, ident)
+
+    monkeypatch.setattr(Explained, "result", buggy)
+    code, out = run_engine(scheme, data, tmp_path / "db.jsonl", "duckdb")
+    docs = [exactjson.loads(line) for line in out.splitlines()]
+    assert code == 1 and [d["id"] for d in docs] == ["r0", "r1", "r2"]
+    assert docs[1] == {
+        "id": "r1",
+        "error": "internal: scoredsl failed on this row (KeyError: 'boom'); "
+        "this is a bug, please report it with the row",
+    }
+    assert docs[0]["total"] == docs[2]["total"] == Decimal("838.15")

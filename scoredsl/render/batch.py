@@ -58,11 +58,11 @@ class BatchWriter:
             detail = self.csv is None
             result = evaluate(self.plan, read_assessment(self.plan, raw), detail=detail)
         except (ReadError, EvaluationError) as exc:
-            return self._error(ident, str(exc))
+            return self.error(ident, str(exc))
         except DataError as exc:
-            return self._error(ident, "; ".join(exc.messages))
+            return self.error(ident, "; ".join(exc.messages))
         except Exception as exc:  # a bug must not end the batch or lose the other rows
-            return self._error(ident, internal_error(exc))
+            return self.error(ident, internal_error(exc))
         if self.csv is not None:
             scores = result.scores
             self.csv.writerow([
@@ -79,7 +79,8 @@ class BatchWriter:
             self.out.write(exactjson.dumps(doc) + "\n")
         return None
 
-    def _error(self, ident: str, message: str) -> str:
+    def error(self, ident: str, message: str) -> str:
+        """Write the row `ident` as failed with `message`; return the message."""
         if self.csv is not None:
             cells = [neutralise_cell(ident), neutralise_cell(message)]
             blank = len(self.top) + (len(OUTCOME_COLUMNS) if self.outcomes else 0)

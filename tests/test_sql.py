@@ -778,7 +778,7 @@ def test_a_failed_requirement_that_maybe_reads_a_value_is_explained_by_python(
 
 
 def test_jsonl_rows_explained_from_sql_say_what_decided_each_part(
-    construct_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scheme = tmp_path / "t.score"
     scheme.write_text(CONSTRUCTS, encoding="utf-8")

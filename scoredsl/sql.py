@@ -391,6 +391,10 @@ class _Compiler:
         self.unit_cols[v.sql] = out
         return out
 
+    def units_type(self, digits: int) -> exp.DataType:
+        """DuckDB's integer type for a whole number of at most `digits` digits."""
+        return _dtype("BIGINT" if self.fits(10**digits) else "HUGEINT")
+
     def fits(self, bound: int | None) -> bool:
         """Whether DuckDB holds a number of at most `bound` units in a BIGINT."""
         return self.narrow and bound is not None and bound <= BIGINT_MAX
@@ -685,7 +689,7 @@ class _Compiler:
             # Its digits without the point, times 10 ** (places - digits after the point),
             # in a BIGINT when they fit (DuckDB's DECIMAL to whole-number arithmetic
             # divides in 128 bits, several times slower).
-            kind = _dtype("BIGINT" if self.fits(10 ** (digits + places)) else "HUGEINT")
+            kind = self.units_type(digits + places)
             point = exp.StrPosition(this=body.copy(), substr=_s("."))
             after = _case(
                 [(exp.EQ(this=point.copy(), expression=_lit(0)), _lit(0))],
@@ -752,7 +756,7 @@ class _Compiler:
                 exp.LT(this=x.copy(), expression=_lit(10**digits)),
             ]
         )
-        kind = _dtype("BIGINT" if self.fits(10 ** (digits + PLACES)) else "HUGEINT")
+        kind = self.units_type(digits + PLACES)
         if scale:  # a DECIMAL's value times 10^12 is whole
             units: exp.Expr = exp.TryCast(
                 this=exp.Mul(this=x.copy(), expression=_lit(SCALE)), to=kind

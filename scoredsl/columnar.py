@@ -241,12 +241,7 @@ def read_header(data: Path, blank_lines: bool = True) -> list[str] | None:
     from Python's csv module: a header it cannot read, or (tested unless `blank_lines` is
     false) blank lines, which DuckDB skips without counting them."""
     if data.suffix.lower() == ".parquet":
-        con = _connect()
-        table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
-        return [
-            str(c)
-            for c in con.sql(exp.select(exp.Star()).from_(table).limit(0).sql("duckdb")).columns
-        ]
+        return list(column_types(data))
     with data.open("rb") as raw:
         if os.fstat(raw.fileno()).st_size == 0:
             return None
@@ -287,7 +282,8 @@ def _duckdb(
     Rows keep their order, and a row's number is its line in the output. DuckDB skips
     blank lines, which shifts those numbers: the file is searched for one (a pass over
     it) only when a number is needed, for a batch without ids or a row for Python."""
-    header = read_header(data, blank_lines=False)
+    types = column_types(data)  # a Parquet file's (its header too); a CSV file's: none
+    header = list(types) if types else read_header(data, blank_lines=False)
     if header is None or (fmt != "jsonl" and _breaks_lines(plan)):
         return _python(plan, data, out, fmt, jobs, progress)
     try:
@@ -297,7 +293,6 @@ def _duckdb(
     numbered = layout.id is None  # no id column: the row number is the id, so SQL needs it
     if numbered and has_blank_lines(data):
         return _python(plan, data, out, fmt, jobs, progress)
-    types = column_types(data)
     layout = typed_columns(layout, plan, types)
     typed = {*layout.numeric, *layout.boolean}
     if fmt == "jsonl":
@@ -326,7 +321,7 @@ def _duckdb(
         )
         cells.append(exp.alias_(picked, name, quoted=True))
     scored = exp.select(*cells).from_(query.select.subquery("q", copy=False), copy=False)
-    first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
+    first = _first_row(data)
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / f"sql.{fmt}"
         try:
@@ -372,7 +367,7 @@ def _duckdb_jsonl(
 
     con = _connect()
     query = _batch_query(plan, header, numbered, types, explain=True)
-    first = 1 if data.suffix.lower() == ".parquet" else 2  # the first row's number
+    first = _first_row(data)
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / "out.jsonl"
         try:
@@ -457,7 +452,12 @@ class Explainer:
         self.raw_at = columns.index("_raw") if "_raw" in columns else -1  # raw: DuckDB's
         self.numbered = "id" not in header  # no id column: the id is the row's number
 
-    def write(self, writer: BatchWriter, out: IO[str], row: Any) -> bool:
+    def cells(self, number: int, row: Any) -> list[str]:
+        """The input cells of row `number`, which the query flags (DuckDB's carries them
+        in `_raw`)."""
+        return _raw_cells(row[self.raw_at])
+
+    def scored(self, writer: BatchWriter, out: IO[str], row: Any) -> bool:
         """Write a row scored in SQL; whether it failed (only a bug in scoredsl: then that
         row's error, as the Python engine writes one, and the batch goes on)."""
         ident = row[self.ident_at]
@@ -476,10 +476,10 @@ class Explainer:
         rows = failed = 0
         for number, row in chunk:
             if not row[self.python_at]:
-                failed += self.write(writer, buffer, row)
+                failed += self.scored(writer, buffer, row)
                 rows += 1
                 continue
-            cells = _raw_cells(row[self.raw_at])
+            cells = self.cells(number, row)
             for ident, raw in row_mapping(self.plan, self.header, cells, number):
                 failed += writer.row(ident, raw) is not None
                 rows += 1
@@ -508,6 +508,12 @@ def _open_batch(
     source = _source(data, header, numbered, typed)
     view = exp.Create(this=exp.to_table("batch"), kind="VIEW", expression=source)
     con.execute(view.sql("duckdb"))
+
+
+def _first_row(data: Path) -> int:
+    """The first row's number, as `scoredsl.batch` numbers rows: a CSV file's first data
+    line is line 2, a Parquet file's first row is 1."""
+    return 1 if data.suffix.lower() == ".parquet" else 2
 
 
 def _breaks_lines(plan: Plan) -> bool:

@@ -20,11 +20,9 @@ from scoredsl.columnar import (
     csv_header,
     python_cells,
     read_header,
-    row_mapping,
     run_batch,
 )
 from scoredsl.plan import Plan
-from scoredsl.render.batch import BatchWriter
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
 
 
@@ -100,6 +98,20 @@ def run_spark(
     return written, failed
 
 
+class _Explainer(Explainer):
+    """The DuckDB runner's JSONL lines; a flagged row's cells come from the batch as read
+    here (Spark's query carries none)."""
+
+    def __init__(
+        self, plan: Plan, header: list[str], columns: list[str], batch: dict[int, list[str]]
+    ) -> None:
+        super().__init__(plan, header, columns)
+        self.batch = batch
+
+    def cells(self, number: int, row: Any) -> list[str]:
+        return self.batch[number]
+
+
 def _jsonl(
     spark: Any, plan: Plan, header: list[str], rows: list[list[str]], out: IO[bytes]
 ) -> tuple[int, int]:
@@ -107,19 +119,9 @@ def _jsonl(
     decided it (`scoredsl.explained`); a row the query flags read and evaluated by Python."""
     query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, explain=True)
     result = spark.sql(query.sql("spark"))
-    columns = list(result.columns)
-    explainer = Explainer(plan, header, columns)
-    cells = {int(r[0]): r[1:] for r in rows}
-    buffer = io.StringIO()
-    writer = BatchWriter(plan, buffer, "jsonl", header=False)
-    written = failed = 0
-    for r in sorted(result.collect(), key=lambda r: r[ROW]):
-        if r["_python"]:
-            for ident, raw in row_mapping(plan, header, cells[r[ROW]], r[ROW]):
-                failed += writer.row(ident, raw) is not None
-                written += 1
-            continue
-        failed += explainer.write(writer, buffer, r)
-        written += 1
-    out.write(buffer.getvalue().encode("utf-8"))
+    batch = {int(r[0]): r[1:] for r in rows}
+    explainer = _Explainer(plan, header, list(result.columns), batch)
+    ordered = sorted(result.collect(), key=lambda r: r[ROW])
+    text, written, failed = explainer([(r[ROW], r) for r in ordered])
+    out.write(text.encode("utf-8"))
     return written, failed

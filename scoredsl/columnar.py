@@ -197,6 +197,9 @@ def _source(
             for h in header
         ]
         first = 0
+    elif plain_lines(data):
+        table, cols = _split_lines(data, header)
+        first = 1
     else:
         types = exp.Struct(
             expressions=[
@@ -225,6 +228,80 @@ def _source(
         return exp.select(*cols).from_(table)
     number = exp.Add(this=exp.Window(this=exp.RowNumber()), expression=exp.Literal.number(first))
     return exp.select(*cols, exp.alias_(number, ROW, quoted=True)).from_(table)
+
+
+LINE = "\x01"  # the delimiter that makes DuckDB's CSV reader give a CSV file's whole lines
+
+
+def plain_lines(data: Path) -> bool:
+    """Whether each line of a CSV batch is its cells joined by commas, as Python's csv
+    module splits it: the file has no quote (a quoted cell may hold a comma or a line break),
+    no carriage return, no NUL and no LINE. A pass over the file at memory speed."""
+    if data.suffix.lower() == ".parquet":
+        return False
+    with data.open("rb") as raw:
+        if os.fstat(raw.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return all(view.find(byte) < 0 for byte in (b'"', b"\r", b"\x00", LINE.encode()))
+
+
+def _split_lines(data: Path, header: list[str]) -> tuple[exp.Expr, list[exp.Expr]]:
+    """A batch of `plain_lines` as (table, cells named by the header): each line read whole
+    and split on its commas, which costs DuckDB about half of what its CSV reader spends
+    finding 70 cells. An empty cell is NULL, as that reader makes it; blank lines are
+    skipped, as it skips them; a line of another cell count stops the query, as it does."""
+    string = exp.Literal.string
+    options = {
+        "header": exp.false(),
+        "skip": exp.Literal.number(1),
+        "delim": string(LINE),
+        "quote": string(""),
+        "escape": string(""),
+        "strict_mode": exp.true(),
+        "columns": exp.Struct(
+            expressions=[exp.PropertyEQ(this=string("line"), expression=string("VARCHAR"))]
+        ),
+        "encoding": string("utf-8"),
+    }
+    read = exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            string(str(data)),
+            *(exp.EQ(this=exp.var(k), expression=v) for k, v in options.items()),
+        ],
+    )
+    line = exp.column("line", quoted=True)
+    cells = exp.column("_cells", quoted=True)
+    split = exp.alias_(exp.func("STRING_SPLIT", line, string(",")), "_cells", quoted=True)
+    lines = exp.select(split).from_(read).where(exp.Not(this=_null(line.copy())))
+    whole = exp.If(
+        this=exp.EQ(this=exp.func("LEN", cells.copy()), expression=exp.Literal.number(len(header))),
+        true=exp.true(),
+    )
+    stop = exp.Anonymous(this="error", expressions=[string("a row of another cell count")])
+    table = (
+        exp.select(exp.Star())
+        .from_(lines.subquery("lines"))
+        .where(exp.Case(ifs=[whole], default=stop))
+        .subquery("cells")
+    )
+    cols: list[exp.Expr] = [
+        exp.alias_(
+            exp.Nullif(
+                this=exp.Bracket(this=cells.copy(), expressions=[exp.Literal.number(k)]),  # from 0
+                expression=string(""),
+            ),
+            h,
+            quoted=True,
+        )
+        for k, h in enumerate(header)
+    ]
+    return table, cols
+
+
+def _null(e: exp.Expr) -> exp.Expr:
+    return exp.Is(this=e, expression=exp.Null())
 
 
 def column_types(data: Path) -> dict[str, str]:

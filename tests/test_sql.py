@@ -20,7 +20,7 @@ from sqlglot import exp
 from scoredsl import exactjson
 from scoredsl.batch import read_single
 from scoredsl.cli import main
-from scoredsl.columnar import ROW, _source, read_header
+from scoredsl.columnar import ROW, _source, plain_lines, read_header
 from scoredsl.data import DataError, read_assessment
 from scoredsl.evaluate import evaluate
 from scoredsl.exactjson import number
@@ -61,9 +61,13 @@ def batch_rows(plan: Plan, raws: list[dict[str, Any]]) -> tuple[list[str], list[
     return header, rows
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+def write_csv(path: Path, header: list[str], rows: list[list[str]], style: str = "plain") -> Path:
+    """A CSV batch; `style` "quoted" quotes every cell and "crlf" ends lines with CR LF:
+    files DuckDB must read with its CSV reader, not as plain lines split on commas."""
+    quoting = csv.QUOTE_ALL if style == "quoted" else csv.QUOTE_MINIMAL
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        end = "\r\n" if style == "crlf" else "\n"
+        writer = csv.writer(handle, lineterminator=end, quoting=quoting)
         writer.writerow(header)
         writer.writerows(rows)
     return path
@@ -120,7 +124,8 @@ def test_shipped_examples_give_the_same_bytes_and_run_in_sql(scheme: Path, tmp_p
     assert flags(plan, data) == [not python_accepts(plan, raw) for raw in raws]
 
 
-def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["plain", "quoted", "crlf"])
+def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path, style: str) -> None:
     scheme = ROOT / "standards" / "t-ccsa-249-2019.score"
     plan, _ = compile_path(scheme)
     assert plan is not None
@@ -134,7 +139,8 @@ def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path) -> None:
     rows[5][col("id")] = "=cmd"  # neutralised, evaluated in SQL
     rows[6][col("call_completion_rate")] = " 92% "  # spaces: Python strips them, SQL defers
     rows[7][col("5.1.2")] = "1e1"  # not a plain number: Python decides (and accepts)
-    data = write_csv(tmp_path / "batch.csv", header, rows)
+    data = write_csv(tmp_path / "batch.csv", header, rows, style)
+    assert plain_lines(data) is (style == "plain")
     out = assert_same_output(scheme, data, tmp_path).decode()
     assert flags(plan, data) == [False, True, True, True, True, False, True, True]
     lines = out.splitlines()
@@ -143,6 +149,24 @@ def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path) -> None:
     assert lines[2].startswith("r1,,,,,scores: 5.1.1 (")
     assert lines[6].startswith("'=cmd,true,838.15,")
     assert lines[8] == "r7,true,830.15,four_star,四星级,,37,43,86,260.75,187.4,216"
+
+
+def test_a_row_of_another_cell_count_in_plain_lines_keeps_its_python_error(
+    tmp_path: Path,
+) -> None:
+    scheme = tmp_path / "s.score"
+    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    data = tmp_path / "short.csv"
+    data.write_text("id,a,b\nr1,1,2\nr2,3\nr3,4,5,6\nr4,7,8\n", encoding="utf-8")
+    assert plain_lines(data)
+    out = assert_same_output(scheme, data, tmp_path).decode()
+    assert out.splitlines() == [
+        "id,eligible,total,level,level_label,error,a,b",
+        "r1,true,3,,,,1,2",
+        f"3,,,,,{data}: row 3 (line 3): 2 cells but the header has 3 columns,,",
+        f"4,,,,,{data}: row 4 (line 4): 4 cells but the header has 3 columns,,",
+        "r4,true,15,,,,7,8",
+    ]
 
 
 # ---- generated schemes and data, bad rows mixed in -----------------------------------------
@@ -165,9 +189,11 @@ def batches(draw: st.DrawFn) -> tuple[GenScheme, list[dict[str, Any]]]:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=batches())
+@given(case=batches(), style=st.sampled_from(["plain", "quoted", "crlf"]))
 def test_generated_batches_give_the_same_bytes(
-    case: tuple[GenScheme, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory
+    case: tuple[GenScheme, list[dict[str, Any]]],
+    style: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     gen, raws = case
     tmp = tmp_path_factory.mktemp("gen")
@@ -176,7 +202,7 @@ def test_generated_batches_give_the_same_bytes(
     plan, diagnostics = compile_path(scheme)
     assert plan is not None, diagnostics
     header, rows = batch_rows(plan, raws)
-    data = write_csv(tmp / "batch.csv", header, rows)
+    data = write_csv(tmp / "batch.csv", header, rows, style)
     assert_same_output(scheme, data, tmp)
     # Rows Python accepts are scored in SQL, except the ones SQL hands back on purpose (the
     # bytes are compared above): a cell that is not a plain number (padded, `1e1`), or an

@@ -374,7 +374,8 @@ class _Compiler:
             this=exp.func("REPLACE", c.copy(), _s("%"), _s("")),
             to=_dtype(f"DECIMAL({self.score_digits + PLACES - 2}, {PLACES - 2})"),
         )
-        hundredth = exp.Cast(this=exp.Literal.number("0.01"), to=_dtype("DECIMAL(3, 2)"))
+        # DECIMAL(2, 2): the product is DECIMAL(18, 12), 64 bits (with (3, 2), 128 bits)
+        hundredth = exp.Cast(this=exp.Literal.number("0.01"), to=_dtype("DECIMAL(2, 2)"))
         as_percent = exp.Cast(this=exp.Mul(this=digits, expression=hundredth), to=held)
         return as_percent, exp.Cast(this=c.copy(), to=held.copy())
 
@@ -880,8 +881,12 @@ class _Compiler:
                     f"{what} is not a plain percentage",
                     flags=not merged,
                 )
-                percent = exp.EQ(this=exp.func("RIGHT", c.copy(), _lit(1)), expression=_s("%"))
+                percent: exp.Expr = exp.EQ(
+                    this=exp.func("RIGHT", c.copy(), _lit(1)), expression=_s("%")
+                )
                 if self.narrow:
+                    # DuckDB: a byte compare, where RIGHT counts characters (10M cells: 0.15 s)
+                    percent = exp.Anonymous(this="ENDS_WITH", expressions=[c.copy(), _s("%")])
                     as_percent, as_fraction = self.percent_decimal(c)
                 else:
                     as_percent = self.parse(c.copy(), PLACES - 2, True, digits)

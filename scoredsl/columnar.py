@@ -213,6 +213,7 @@ def _source(
             "delim": string(","),
             "quote": string('"'),
             "escape": string('"'),
+            "comment": string(""),  # no line is a comment (DuckDB may guess `#`)
             "strict_mode": exp.true(),
             "columns": types,
             "encoding": string("utf-8"),
@@ -258,6 +259,7 @@ def _split_lines(data: Path, header: list[str]) -> tuple[exp.Expr, list[exp.Expr
         "delim": string(LINE),
         "quote": string(""),
         "escape": string(""),
+        "comment": string(""),
         "strict_mode": exp.true(),
         "columns": exp.Struct(
             expressions=[exp.PropertyEQ(this=string("line"), expression=string("VARCHAR"))]
@@ -806,8 +808,15 @@ def _either(taken: exp.Expr, name: str) -> exp.Expr:
 def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> int:
     """COPY `query` to `target` as csv or parquet; the number of rows written."""
     options = exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var(fmt.upper()))
+    # COMMENT '': DuckDB otherwise quotes every cell with a `#` (one that a reader guessing
+    # `#` for comments could skip), where Python's csv module quotes only what needs it
     extra = (
-        [exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true())] if fmt == "csv" else []
+        [
+            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true()),
+            exp.CopyParameter(this=exp.var("COMMENT"), expression=exp.Literal.string("")),
+        ]
+        if fmt == "csv"
+        else []
     )
     copy = exp.Copy(
         this=query.subquery(copy=False),
@@ -842,6 +851,7 @@ def _scan_csv(path: Path, names: list[str]) -> exp.Select:
             exp.EQ(this=exp.var("columns"), expression=types),
             exp.EQ(this=exp.var("quote"), expression=exp.Literal.string('"')),
             exp.EQ(this=exp.var("escape"), expression=exp.Literal.string('"')),
+            exp.EQ(this=exp.var("comment"), expression=exp.Literal.string("")),
         ],
     )
     return exp.select(*(exp.column(n, quoted=True) for n in names)).from_(source)

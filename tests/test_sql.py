@@ -169,6 +169,23 @@ def test_a_row_of_another_cell_count_in_plain_lines_keeps_its_python_error(
     ]
 
 
+@pytest.mark.parametrize("style", ["plain", "quoted"])
+def test_a_hash_in_a_cell_is_written_as_python_writes_it(tmp_path: Path, style: str) -> None:
+    # DuckDB's CSV writer quotes any cell with a `#` unless told there are no comments
+    scheme = tmp_path / "s.score"
+    scheme.write_text('scheme s "t" {\n  item a "A" 10\n}\n', encoding="utf-8")
+    data = write_csv(
+        tmp_path / "b.csv", ["id", "a"], [["#1", "1"], ["a#b", "2"], ["#", "3"]], style
+    )
+    out = assert_same_output(scheme, data, tmp_path).decode()
+    assert out.splitlines() == [
+        "id,eligible,total,level,level_label,error,a",
+        "#1,true,1,,,,1",
+        "a#b,true,2,,,,2",
+        "#,true,3,,,,3",
+    ]
+
+
 # ---- generated schemes and data, bad rows mixed in -----------------------------------------
 
 

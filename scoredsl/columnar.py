@@ -112,16 +112,29 @@ def _python(
                         plan, read_batch(data, source, plan), handle, text_fmt, jobs, progress
                     )
         if fmt == "parquet":
-            typed = Path(tmp) / "out.parquet"
-            _copy(_connect(), _typed(plan, _scan_csv(target, csv_header(plan))), typed, "parquet")
-            _copy_file(typed, out)
+            csv_to_parquet(plan, target, out)
         else:
             _copy_file(target, out)
     return rows, failed
 
 
+def csv_to_parquet(plan: Plan, source: Path, out: IO[bytes]) -> None:
+    """The CSV output `source` as Parquet (`_typed`: numbers DECIMAL, `eligible` BOOLEAN)."""
+    with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
+        typed = Path(tmp) / "out.parquet"
+        _copy(_connect(), _typed(plan, _scan_csv(source, csv_header(plan))), typed, "parquet")
+        _copy_file(typed, out)
+
+
 def parquet_rows(plan: Plan, data: Path) -> Iterator[tuple[str, Any]]:
     """Rows of a Parquet batch as raw mappings, every cell as text (as a CSV gives it)."""
+    header, cells = parquet_cells(data)
+    for number, row in enumerate(cells, 1):
+        yield from row_mapping(plan, header, row, number)
+
+
+def parquet_cells(data: Path) -> tuple[list[str], Iterator[list[str]]]:
+    """A Parquet batch's header and its rows' cells, each as its text (NULL: empty)."""
     con = _connect()
     table = exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(data))])
     relation = con.sql(exp.select(exp.Star()).from_(table).sql("duckdb"))
@@ -135,13 +148,13 @@ def parquet_rows(plan: Plan, data: Path) -> Iterator[tuple[str, Any]]:
         for h in header
     ]
     cursor = con.execute(exp.select(*cast).from_(table).sql("duckdb"))
-    number = 0
-    while chunk := cursor.fetchmany(10000):
-        for cells in chunk:
-            number += 1
-            yield from row_mapping(
-                plan, header, ["" if c is None else str(c) for c in cells], number
-            )
+
+    def rows() -> Iterator[list[str]]:
+        while chunk := cursor.fetchmany(10000):
+            for cells in chunk:
+                yield ["" if c is None else str(c) for c in cells]
+
+    return header, rows()
 
 
 class Reread(Exception):

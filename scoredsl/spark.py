@@ -1,5 +1,6 @@
-"""Spark: a CSV batch + `Plan` -> CSV or JSONL, scored by the Spark-dialect query of
-`scoredsl.sql` on a SparkSession (local mode unless a master URL is given).
+"""Spark: a CSV or Parquet batch + `Plan` -> CSV, JSONL or Parquet, scored by the
+Spark-dialect query of `scoredsl.sql` on a SparkSession (local mode unless a master URL is
+given).
 
 pyspark is the optional extra `scoredsl[spark]`; it is imported only when this engine runs.
 Rows the query flags go through the Python reader and evaluator, as with DuckDB, so the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +20,8 @@ from scoredsl.columnar import (
     Explainer,
     Reread,
     csv_header,
+    csv_to_parquet,
+    parquet_cells,
     python_cells,
     read_header,
     run_batch,
@@ -42,26 +46,41 @@ def _session(master: str | None) -> Any:
     return builder.getOrCreate()
 
 
+def _batch(data: Path) -> tuple[list[str], list[list[str]]] | None:
+    """The header and rows of a CSV or Parquet batch, each row its number (as
+    `scoredsl.batch` numbers it: the CSV line, the Parquet row from 1) and its cells as
+    text; None for a file Python must read on its own (a header it cannot read, a row of
+    another cell count: the csv module's, so that a flagged row is read as Python reads it)."""
+    if data.suffix.lower() == ".parquet":
+        columns, cells = parquet_cells(data)
+        return columns, [[str(number), *row] for number, row in enumerate(cells, 1)]
+    header = read_header(data)
+    if header is None or data.suffix.lower() != ".csv":
+        return None
+    with data.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows = [[str(number), *cells] for number, cells in enumerate(reader, 2)]
+    if any(len(r) != len(header) + 1 for r in rows):
+        return None
+    return header, rows
+
+
 def run_spark(
     plan: Plan, data: Path, out: IO[bytes], fmt: str, master: str | None = None
 ) -> tuple[int, int]:
     """Evaluate the batch on Spark; return (rows, failed rows)."""
     spark = _session(master)
-    header = read_header(data)
-    if fmt not in ("csv", "jsonl") or header is None or data.suffix.lower() != ".csv":
+    batch = _batch(data)
+    if batch is None:
         return run_batch(plan, data, out, fmt, "python")
+    header, rows = batch
     try:
         layout_for(plan, header)
     except LayoutError:
         return run_batch(plan, data, out, fmt, "python")
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    with data.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        rows = [[str(number), *cells] for number, cells in enumerate(reader, 2)]
-    if any(len(r) != len(header) + 1 for r in rows):
-        return run_batch(plan, data, out, fmt, "python")
     schema = StructType(
         [StructField(ROW, StringType()), *(StructField(h, StringType()) for h in header)]
     )
@@ -94,7 +113,13 @@ def run_spark(
         else:
             writer.writerow(["" if r[n] is None else r[n] for n in names])
         written += 1
-    out.write(buffer.getvalue().encode("utf-8"))
+    if fmt == "parquet":
+        with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
+            text = Path(tmp) / "out.csv"
+            text.write_text(buffer.getvalue(), encoding="utf-8")
+            csv_to_parquet(plan, text, out)
+    else:
+        out.write(buffer.getvalue().encode("utf-8"))
     return written, failed
 
 

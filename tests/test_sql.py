@@ -436,6 +436,20 @@ def test_spark_gives_the_python_bytes(
     lines = [exactjson.loads(line) for line in spark[1].splitlines()]
     assert [d["id"] for d in lines] == ["r0", "r1", "r2", "r3", "r4"]
     assert lines[2]["items"][5]["why"] == "vetoed: f is true (f)"
+    # Parquet in (each cell's text, as the Python reader takes it) and Parquet out
+    parquet = tmp_path / "batch.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{data}', all_varchar=true)) TO '{parquet}'"
+    )
+    for source, fmt in ((parquet, "csv"), (data, "parquet")):
+        python = run_engine(scheme, source, tmp_path / f"python-{fmt}.{fmt}", "python")
+        seen = _python_evaluations(monkeypatch)
+        spark = run_engine(scheme, source, tmp_path / f"spark-{fmt}.{fmt}", "spark")
+        assert (spark, seen) == (python, ["r3"])
+    table = duckdb.connect().execute(
+        f"SELECT id, total FROM '{tmp_path / 'spark-parquet.parquet'}'"
+    )
+    assert [r[0] for r in table.fetchall()] == ["r0", "r1", "r2", "r3", "r4"]
 
 
 def test_a_count_above_its_bound_goes_to_python_on_both_engines(tmp_path: Path) -> None:

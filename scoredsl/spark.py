@@ -2,20 +2,29 @@
 Spark-dialect query of `scoredsl.sql` on a SparkSession (local mode unless a master URL is
 given).
 
+A CSV batch of plain lines (`columnar.plain_lines`: no quote, CR or NUL) is read by the
+workers, each line numbered as `scoredsl.batch` numbers it and split on its commas; any
+other batch (quoted cells, Parquet) is read on the driver. Either way the scored rows come
+to the driver in order, one partition at a time, and are written there. Rows the query
+flags go through the Python reader and evaluator, as with DuckDB, so the output is byte for
+byte the Python engine's.
+
 pyspark is the optional extra `scoredsl[spark]`; it is imported only when this engine runs.
-Rows the query flags go through the Python reader and evaluator, as with DuckDB, so the
-output is byte for byte the Python engine's.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from sqlglot import exp
+
 from scoredsl.columnar import (
+    CHUNK,
     ROW,
     Explainer,
     Reread,
@@ -27,7 +36,10 @@ from scoredsl.columnar import (
     run_batch,
 )
 from scoredsl.plan import Plan
+from scoredsl.render.batch import write_results
 from scoredsl.sql import LayoutError, layout_for, plan_to_sql
+
+Cells = Callable[[int, Any], list[str]]  # a flagged row's input cells, by number and row
 
 
 class EngineUnavailable(Exception):
@@ -44,6 +56,98 @@ def _session(master: str | None) -> Any:
     builder = SparkSession.builder.appName("scoredsl").master(master or "local[*]")
     builder = builder.config("spark.ui.enabled", "false").config("spark.sql.ansi.enabled", "true")
     return builder.getOrCreate()
+
+
+def run_spark(
+    plan: Plan, data: Path, out: IO[bytes], fmt: str, master: str | None = None
+) -> tuple[int, int]:
+    """Evaluate the batch on Spark; return (rows, failed rows)."""
+    spark = _session(master)
+    header = read_header(data, blank_lines=False) if data.suffix.lower() == ".csv" else None
+    try:
+        if header is not None and _fits(plan, header):
+            lines = _numbered_lines(spark, data, len(header))
+            if lines is not None:
+                return _from_lines(spark, plan, header, lines, out, fmt)
+        batch = _batch(data)
+        if batch is None or not _fits(plan, batch[0]):
+            return run_batch(plan, data, out, fmt, "python")
+        return _from_rows(spark, plan, *batch, out, fmt)
+    except Reread:  # a row Python reads differently on its own
+        return run_batch(plan, data, out, fmt, "python")
+
+
+def _fits(plan: Plan, header: list[str]) -> bool:
+    try:
+        layout_for(plan, header)
+    except LayoutError:
+        return False
+    return True
+
+
+# ---- plain lines, read by the workers --------------------------------------------------------
+
+LINE = "_line"  # a row's whole line, carried to the driver only for a row Python must read
+
+
+def _numbered_lines(spark: Any, data: Path, width: int) -> Any | None:
+    """A CSV batch read by Spark's workers as lines, each with its number as
+    `scoredsl.batch` counts it (ROW, LINE; the header and blank lines left out), or None
+    when a line is not `columnar.plain_lines`'s kind (a quote, CR, NUL, or a replacement
+    character: bytes that are not UTF-8) or has another cell count than the header: then
+    the file is read on the driver by Python's csv module.
+
+    Numbers without a pass of one worker over the file: Spark numbers rows within a
+    partition (`monotonically_increasing_id`) and says which block of the file each came
+    from (`input_file_block_start`); one pass counts the lines of each block, and a
+    line's number is the count before its block plus its place in it."""
+    from pyspark.sql import functions as F
+
+    text = F.col(LINE)
+    at = spark.read.text(str(data)).select(
+        F.col("value").alias(LINE),
+        F.input_file_block_start().alias("_block"),
+        F.monotonically_increasing_id().alias("_at"),
+    )
+    odd = text.rlike('["\\r\\x00\\x{FFFD}]')  # the regular expression's own escapes
+    bad = odd | ((text != "") & (F.size(F.split(text, ",", -1)) != width))
+    blocks = (
+        at.groupBy("_block")
+        .agg(
+            F.count(F.lit(1)).alias("_lines"),
+            F.min("_at").alias("_first"),
+            F.max(bad.cast("int")).alias("_bad"),
+        )
+        .collect()
+    )
+    if not blocks or any(b["_bad"] for b in blocks):
+        return None
+    starts, number = [], 1
+    for b in sorted(blocks, key=lambda b: b["_block"]):
+        starts.append((b["_block"], b["_first"], number))
+        number += b["_lines"]
+    offsets = spark.createDataFrame(starts, "_block LONG, _first LONG, _start LONG")
+    row = (F.col("_start") + F.col("_at") - F.col("_first")).alias(ROW)
+    numbered = at.join(F.broadcast(offsets), "_block").select(row, text)
+    return numbered.filter((F.col(ROW) > 1) & (text != ""))
+
+
+def _from_lines(
+    spark: Any, plan: Plan, header: list[str], lines: Any, out: IO[bytes], fmt: str
+) -> tuple[int, int]:
+    """Numbered lines (`_numbered_lines`) split into their cells on the workers and scored;
+    a flagged row's cells are its line's, split as Python's csv module splits it."""
+    from pyspark.sql import functions as F
+
+    cells = F.split(F.col(LINE), ",", -1)
+    frame = lines.select(
+        F.col(ROW), F.col(LINE), *(cells.getItem(k).alias(h) for k, h in enumerate(header))
+    )
+    frame.createOrReplaceTempView("batch")
+    return _score(spark, plan, header, out, fmt, lambda _, row: str(row[LINE]).split(","), LINE)
+
+
+# ---- any other batch, read on the driver -----------------------------------------------------
 
 
 def _batch(data: Path) -> tuple[list[str], list[list[str]]] | None:
@@ -66,87 +170,103 @@ def _batch(data: Path) -> tuple[list[str], list[list[str]]] | None:
     return header, rows
 
 
-def run_spark(
-    plan: Plan, data: Path, out: IO[bytes], fmt: str, master: str | None = None
+def _from_rows(
+    spark: Any, plan: Plan, header: list[str], rows: list[list[str]], out: IO[bytes], fmt: str
 ) -> tuple[int, int]:
-    """Evaluate the batch on Spark; return (rows, failed rows)."""
-    spark = _session(master)
-    batch = _batch(data)
-    if batch is None:
-        return run_batch(plan, data, out, fmt, "python")
-    header, rows = batch
-    try:
-        layout_for(plan, header)
-    except LayoutError:
-        return run_batch(plan, data, out, fmt, "python")
+    """Rows read on the driver (`_batch`) handed to Spark and scored."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     schema = StructType(
         [StructField(ROW, StringType()), *(StructField(h, StringType()) for h in header)]
     )
     frame = spark.createDataFrame(rows, schema)
-    frame = frame.withColumn(ROW, frame[ROW].cast(LongType()))
-    frame.createOrReplaceTempView("batch")
-    if fmt == "jsonl":
-        try:
-            return _jsonl(spark, plan, header, rows, out)
-        except Reread:  # a row Python reads differently on its own
-            return run_batch(plan, data, out, fmt, "python")
-    query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, text=True)
-    names = csv_header(plan)
-    result = spark.sql(query.sql("spark")).select(*(f"`{n}`" for n in [*names, "_python", ROW]))
-    scored = sorted(result.collect(), key=lambda r: r[ROW])
-    flagged = {r[ROW] for r in scored if r["_python"]}
-    cells_of = ((int(r[0]), r[1:]) for r in rows if int(r[0]) in flagged)
-    fixed = {n: (cells, bad) for n, cells, bad in python_cells(plan, header, cells_of)}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    failed = written = 0
-    for r in scored:
-        if r[ROW] in fixed:
-            cells, bad = fixed[r[ROW]]
-            failed += bad
-            if cells is None:  # a blank row: Python skips it
-                continue
-            writer.writerow(cells)
+    frame.withColumn(ROW, frame[ROW].cast(LongType())).createOrReplaceTempView("batch")
+    batch = {int(r[0]): r[1:] for r in rows}
+    return _score(spark, plan, header, out, fmt, lambda number, _: batch[number])
+
+
+# ---- scoring and writing ---------------------------------------------------------------------
+
+
+def _score(
+    spark: Any,
+    plan: Plan,
+    header: list[str],
+    out: IO[bytes],
+    fmt: str,
+    cells_of: Cells,
+    carry: str | None = None,
+) -> tuple[int, int]:
+    """Score the view `batch` and write `fmt` to `out`: the rows come to the driver in
+    order, a partition at a time (JSONL rebuilt from the explained query's columns, as on
+    DuckDB); a flagged row is the Python engine's, from `cells_of` (the batch's column
+    `carry` comes along for such a row)."""
+    explain = fmt == "jsonl"
+    query = plan_to_sql(
+        plan, "spark", header, table="batch", row_column=ROW, text=not explain, explain=explain
+    )
+    if carry is not None:
+        python = exp.column("_python", quoted=True)
+        carried = exp.Case(ifs=[exp.If(this=python, true=exp.column(carry, quoted=True))])
+        query.select.append("expressions", exp.alias_(carried, carry, quoted=True))
+    result = spark.sql(query.sql("spark")).orderBy(ROW)
+    rows = result.toLocalIterator()
+    with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
+        target = Path(tmp) / ("out.jsonl" if explain else "out.csv")
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            if explain:
+                explainer = _Explainer(plan, header, list(result.columns), cells_of)
+                written, failed = write_results(map(explainer, _chunks(rows)), handle)
+            else:
+                written, failed = _write_csv(plan, header, rows, handle, cells_of)
+        if fmt == "parquet":
+            csv_to_parquet(plan, target, out)
         else:
+            with target.open("rb") as text:
+                shutil.copyfileobj(text, out)
+    return written, failed
+
+
+def _chunks(rows: Iterator[Any]) -> Iterator[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
+    for row in rows:
+        chunk.append((row[ROW], row))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_csv(
+    plan: Plan, header: list[str], rows: Iterator[Any], out: IO[str], cells_of: Cells
+) -> tuple[int, int]:
+    """The CSV output of the scored rows, in order; a flagged row is the Python engine's
+    (nothing for a blank row, which Python skips)."""
+    names = csv_header(plan)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    written = failed = 0
+    for r in rows:
+        if not r["_python"]:
             writer.writerow(["" if r[n] is None else r[n] for n in names])
-        written += 1
-    if fmt == "parquet":
-        with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
-            text = Path(tmp) / "out.csv"
-            text.write_text(buffer.getvalue(), encoding="utf-8")
-            csv_to_parquet(plan, text, out)
-    else:
-        out.write(buffer.getvalue().encode("utf-8"))
+            written += 1
+            continue
+        for _, cells, bad in python_cells(plan, header, [(r[ROW], cells_of(r[ROW], r))]):
+            failed += bad
+            if cells is not None:
+                writer.writerow(cells)
+                written += 1
     return written, failed
 
 
 class _Explainer(Explainer):
-    """The DuckDB runner's JSONL lines; a flagged row's cells come from the batch as read
-    here (Spark's query carries none)."""
+    """The DuckDB runner's JSONL lines; a flagged row's cells from `cells_of` (Spark's
+    query carries no `_raw`)."""
 
-    def __init__(
-        self, plan: Plan, header: list[str], columns: list[str], batch: dict[int, list[str]]
-    ) -> None:
+    def __init__(self, plan: Plan, header: list[str], columns: list[str], cells_of: Cells) -> None:
         super().__init__(plan, header, columns)
-        self.batch = batch
+        self.cells_of = cells_of
 
     def cells(self, number: int, row: Any) -> list[str]:
-        return self.batch[number]
-
-
-def _jsonl(
-    spark: Any, plan: Plan, header: list[str], rows: list[list[str]], out: IO[bytes]
-) -> tuple[int, int]:
-    """JSONL from the explained query: each row's result rebuilt from what its columns say
-    decided it (`scoredsl.explained`); a row the query flags read and evaluated by Python."""
-    query = plan_to_sql(plan, "spark", header, table="batch", row_column=ROW, explain=True)
-    result = spark.sql(query.sql("spark"))
-    batch = {int(r[0]): r[1:] for r in rows}
-    explainer = _Explainer(plan, header, list(result.columns), batch)
-    ordered = sorted(result.collect(), key=lambda r: r[ROW])
-    text, written, failed = explainer([(r[ROW], r) for r in ordered])
-    out.write(text.encode("utf-8"))
-    return written, failed
+        return self.cells_of(number, row)

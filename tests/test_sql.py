@@ -450,6 +450,66 @@ def test_spark_gives_the_python_bytes(
         f"SELECT id, total FROM '{tmp_path / 'spark-parquet.parquet'}'"
     )
     assert [r[0] for r in table.fetchall()] == ["r0", "r1", "r2", "r3", "r4"]
+    # quoted cells: read by the csv module on the driver, not as lines by the workers
+    quoted = write_csv(tmp_path / "quoted.csv", header, rows, "quoted")
+    python = run_engine(scheme, quoted, tmp_path / "python-quoted.csv", "python")
+    seen = _python_evaluations(monkeypatch)
+    spark = run_engine(scheme, quoted, tmp_path / "spark-quoted.csv", "spark")
+    assert (spark, seen) == (python, ["r3"])
+
+
+def _lines_batch(rows: int, ids: bool) -> str:
+    """A batch of plain lines with blank lines and bad rows (a cell `x`) among them."""
+    lines = ["id,a,b" if ids else "a,b"]
+    for k in range(rows):
+        cells = [f"{k % 11}", "x" if k % 37 == 0 else f"{k % 7}"]
+        lines.append("" if k % 19 == 0 else ",".join([f"r{k}", *cells] if ids else cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.skipif(
+    not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
+)
+def test_spark_numbers_lines_read_by_its_workers_as_python_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyspark.sql import SparkSession
+
+    from scoredsl import spark as spark_engine
+
+    scheme = tmp_path / "s.score"
+    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    session = SparkSession.builder.master("local[2]").getOrCreate()
+    session.conf.set("spark.sql.files.maxPartitionBytes", "1000")  # blocks of 1 KB: lines
+    session.conf.set("spark.sql.files.openCostInBytes", "0")  # cross their ends
+    taken: list[int] = []
+    from_lines = spark_engine._from_lines
+    monkeypatch.setattr(spark_engine, "_from_lines", lambda *a: taken.append(1) or from_lines(*a))
+    try:
+        for ids in (True, False):
+            data = tmp_path / f"lines-{ids}.csv"
+            data.write_text(_lines_batch(1500, ids), encoding="utf-8")
+            assert session.read.text(str(data)).rdd.getNumPartitions() > 5
+            for fmt in ("csv", "jsonl", "parquet"):
+                python = run_engine(scheme, data, tmp_path / f"python.{fmt}", "python")
+                spark = run_engine(scheme, data, tmp_path / f"spark.{fmt}", "spark")
+                assert spark == python
+                assert spark[0] == 1  # the bad rows failed
+        assert len(taken) == 6
+        lines = (tmp_path / "python.csv").read_text(encoding="utf-8").splitlines()
+        assert lines[1:3] == ["3,true,2,,,,1,1", "4,true,4,,,,2,2"]  # line 2 is blank
+        # a byte that is not UTF-8: the driver reads the file, as Python reads it
+        bad = tmp_path / "bad.csv"
+        text = _lines_batch(600, True).encode("utf-8")
+        cut = text.index(b"\n", 5000) + 1
+        bad.write_bytes(text[:cut] + b"r\xff,1,2\n" + text[cut:])
+        assert run_engine(scheme, bad, tmp_path / "s.csv", "spark") == run_engine(
+            scheme, bad, tmp_path / "p.csv", "python"
+        )
+        assert len(taken) == 6
+    finally:
+        session.conf.unset("spark.sql.files.maxPartitionBytes")
+        session.conf.unset("spark.sql.files.openCostInBytes")
 
 
 def test_a_count_above_its_bound_goes_to_python_on_both_engines(tmp_path: Path) -> None:

@@ -209,8 +209,12 @@ def _score(
         python = exp.column("_python", quoted=True)
         carried = exp.Case(ifs=[exp.If(this=python, true=exp.column(carry, quoted=True))])
         query.select.append("expressions", exp.alias_(carried, carry, quoted=True))
-    result = spark.sql(query.sql("spark")).orderBy(ROW)
-    rows = result.toLocalIterator()
+    result = spark.sql(query.sql("spark"))
+    if not explain:  # a row's CSV line made by the workers: one text to hand to the driver
+        kept = [_csv_line(csv_header(plan)), "_python", ROW, *([carry] if carry else [])]
+        result = result.select(*kept)
+    result = result.orderBy(ROW)
+    rows = result.toLocalIterator(prefetchPartitions=True)  # the next computed meanwhile
     with tempfile.TemporaryDirectory(prefix="scoredsl-") as tmp:
         target = Path(tmp) / ("out.jsonl" if explain else "out.csv")
         with target.open("w", encoding="utf-8", newline="") as handle:
@@ -238,18 +242,34 @@ def _chunks(rows: Iterator[Any]) -> Iterator[list[tuple[int, Any]]]:
         yield chunk
 
 
+CSV_LINE = "_csv"
+
+
+def _csv_line(names: list[str]) -> Any:
+    """The column CSV_LINE: a row's cells as Python's csv module writes them (NULL empty;
+    a cell with a comma, quote or line break quoted, its quotes doubled)."""
+    from pyspark.sql import functions as F
+
+    def cell(name: str) -> Any:
+        c = F.col(f"`{name}`")
+        special = c.contains(",") | c.contains('"') | c.contains("\r") | c.contains("\n")
+        quoted = F.concat(F.lit('"'), F.replace(c, F.lit('"'), F.lit('""')), F.lit('"'))
+        return F.coalesce(F.when(special, quoted).otherwise(c), F.lit(""))
+
+    return F.concat_ws(",", *map(cell, names)).alias(CSV_LINE)
+
+
 def _write_csv(
     plan: Plan, header: list[str], rows: Iterator[Any], out: IO[str], cells_of: Cells
 ) -> tuple[int, int]:
     """The CSV output of the scored rows, in order; a flagged row is the Python engine's
     (nothing for a blank row, which Python skips)."""
-    names = csv_header(plan)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
+    writer.writerow(csv_header(plan))
     written = failed = 0
     for r in rows:
         if not r["_python"]:
-            writer.writerow(["" if r[n] is None else r[n] for n in names])
+            out.write(r[CSV_LINE] + "\n")
             written += 1
             continue
         for _, cells, bad in python_cells(plan, header, [(r[ROW], cells_of(r[ROW], r))]):

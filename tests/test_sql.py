@@ -450,12 +450,15 @@ def test_spark_gives_the_python_bytes(
         f"SELECT id, total FROM '{tmp_path / 'spark-parquet.parquet'}'"
     )
     assert [r[0] for r in table.fetchall()] == ["r0", "r1", "r2", "r3", "r4"]
-    # quoted cells: read by the csv module on the driver, not as lines by the workers
+    # quoted cells: read by the csv module on the driver, not as lines by the workers; an
+    # id with a comma and a quote is quoted in the CSV line the workers write
+    rows[0][0] = 'r0, "x"'
     quoted = write_csv(tmp_path / "quoted.csv", header, rows, "quoted")
     python = run_engine(scheme, quoted, tmp_path / "python-quoted.csv", "python")
     seen = _python_evaluations(monkeypatch)
     spark = run_engine(scheme, quoted, tmp_path / "spark-quoted.csv", "spark")
     assert (spark, seen) == (python, ["r3"])
+    assert spark[1].decode().splitlines()[1].startswith('"r0, ""x""",true,')
 
 
 def _lines_batch(rows: int, ids: bool) -> str:

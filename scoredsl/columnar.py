@@ -251,13 +251,19 @@ def plain_lines(data: Path) -> bool:
     """Whether each line of a CSV batch is its cells joined by commas, as Python's csv
     module splits it: the file has no quote (a quoted cell may hold a comma or a line break),
     no carriage return, no NUL and no LINE. A pass over the file at memory speed."""
+    return _holds(data, (b'"', b"\r", b"\x00", LINE.encode())) is False
+
+
+def _holds(data: Path, needles: tuple[bytes, ...]) -> bool | None:
+    """Whether a CSV batch's bytes hold any of `needles` (a search of the mapped file at
+    memory speed); None for a Parquet or an empty file."""
     if data.suffix.lower() == ".parquet":
-        return False
+        return None
     with data.open("rb") as raw:
         if os.fstat(raw.fileno()).st_size == 0:
-            return False
+            return None
         with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return all(view.find(byte) < 0 for byte in (b'"', b"\r", b"\x00", LINE.encode()))
+            return any(view.find(needle) >= 0 for needle in needles)
 
 
 def _split_lines(data: Path, header: list[str]) -> tuple[exp.Expr, list[exp.Expr]]:
@@ -352,13 +358,7 @@ def read_header(data: Path, blank_lines: bool = True) -> list[str] | None:
 def has_blank_lines(data: Path) -> bool:
     """Whether a CSV batch has a blank line (a pass over the whole file); a Parquet
     batch has none."""
-    if data.suffix.lower() == ".parquet":
-        return False
-    with data.open("rb") as raw:
-        if os.fstat(raw.fileno()).st_size == 0:
-            return False
-        with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return view.find(b"\n\n") >= 0 or view.find(b"\n\r\n") >= 0
+    return bool(_holds(data, (b"\n\n", b"\n\r\n")))
 
 
 MEMORY_LIMIT = "512MB"  # DuckDB's share of the process; the rest stays under 1 GiB

@@ -3,8 +3,9 @@ Spark-dialect query of `scoredsl.sql` on a SparkSession (local mode unless a mas
 given).
 
 A CSV batch of plain lines (`columnar.plain_lines`: no quote, CR or NUL) is read by the
-workers, each line numbered as `scoredsl.batch` numbers it and split on its commas; any
-other batch (quoted cells, Parquet) is read on the driver. Either way the scored rows come
+workers, each line numbered as `scoredsl.batch` numbers it and split on its commas, and so
+is a Parquet batch whose columns all hold text; any other batch (quoted cells, typed
+Parquet columns) is read on the driver. Either way the scored rows come
 to the driver in order, one partition at a time, and are written there. Rows the query
 flags go through the Python reader and evaluator, as with DuckDB, so the output is byte for
 byte the Python engine's.
@@ -15,6 +16,7 @@ pyspark is the optional extra `scoredsl[spark]`; it is imported only when this e
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from scoredsl.columnar import (
     ROW,
     Explainer,
     Reread,
+    column_types,
     csv_header,
     csv_to_parquet,
     parquet_cells,
@@ -69,6 +72,9 @@ def run_spark(
             lines = _numbered_lines(spark, data, len(header))
             if lines is not None:
                 return _from_lines(spark, plan, header, lines, out, fmt)
+        texts = _text_columns(data)
+        if texts is not None and _fits(plan, texts):
+            return _from_parquet(spark, plan, data, texts, out, fmt)
         batch = _batch(data)
         if batch is None or not _fits(plan, batch[0]):
             return run_batch(plan, data, out, fmt, "python")
@@ -145,6 +151,36 @@ def _from_lines(
     )
     frame.createOrReplaceTempView("batch")
     return _score(spark, plan, header, out, fmt, lambda _, row: str(row[LINE]).split(","), LINE)
+
+
+# ---- Parquet of text columns, read by the workers --------------------------------------------
+
+CELLS = "_cells"  # a row's cells (a JSON list), carried to the driver only for a flagged row
+
+
+def _text_columns(data: Path) -> list[str] | None:
+    """A Parquet batch's columns when every one holds text (whose values Spark reads as the
+    Python reader does: as they are); None for a CSV file or a Parquet one with a typed
+    column (Spark would print its values in its own way)."""
+    types = column_types(data)
+    if not types or any(t != "VARCHAR" for t in types.values()):
+        return None
+    return list(types)
+
+
+def _from_parquet(
+    spark: Any, plan: Plan, data: Path, header: list[str], out: IO[bytes], fmt: str
+) -> tuple[int, int]:
+    """A Parquet batch of text columns read by the workers, each row numbered by its
+    place in the file (`_metadata.row_index`, from 1 as `scoredsl.batch` counts)."""
+    from pyspark.sql import functions as F
+
+    frame = spark.read.parquet(str(data))
+    columns = [F.col(f"`{h}`") for h in header]
+    texts = F.to_json(F.array(*(F.coalesce(c, F.lit("")) for c in columns)))
+    number = (F.col("_metadata.row_index") + 1).alias(ROW)
+    frame.select(number, texts.alias(CELLS), *columns).createOrReplaceTempView("batch")
+    return _score(spark, plan, header, out, fmt, lambda _, row: json.loads(row[CELLS]), CELLS)
 
 
 # ---- any other batch, read on the driver -----------------------------------------------------

@@ -1046,3 +1046,39 @@ def test_a_bug_rebuilding_one_row_costs_only_that_row(
         "this is a bug, please report it with the row",
     }
     assert docs[0]["total"] == docs[2]["total"] == Decimal("838.15")
+
+
+@pytest.mark.skipif(
+    not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
+)
+def test_spark_reads_text_parquet_on_its_workers_and_typed_parquet_on_the_driver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scoredsl import spark as spark_engine
+
+    scheme = tmp_path / "s.score"
+    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    con = duckdb.connect()
+    text, typed = tmp_path / "text.parquet", tmp_path / "typed.parquet"
+    for path, ids in ((text, False), (typed, True)):  # no ids: a row's number is its id
+        data = tmp_path / f"lines-{ids}.csv"
+        data.write_text(_lines_batch(3000, ids), encoding="utf-8")
+        typed_a = " REPLACE (CAST(a AS BIGINT) AS a)" if ids else ""
+        rows = f"SELECT *{typed_a} FROM read_csv('{data}', all_varchar=true)"
+        con.execute(f"COPY ({rows}) TO '{path}' (ROW_GROUP_SIZE 1000)")  # three row groups
+    taken: list[str] = []
+    for name in ("_from_parquet", "_from_rows"):
+        real = getattr(spark_engine, name)
+        monkeypatch.setattr(
+            spark_engine, name, lambda *a, _n=name, _r=real: taken.append(_n) or _r(*a)
+        )
+    for parquet in (text, typed):
+        for fmt in ("csv", "jsonl", "parquet"):
+            python = run_engine(scheme, parquet, tmp_path / f"python.{fmt}", "python")
+            spark = run_engine(scheme, parquet, tmp_path / f"spark.{fmt}", "spark")
+            assert spark == python
+            assert spark[0] == 1  # the bad rows (b is `x`) failed
+        if parquet == text:
+            lines = (tmp_path / "python.csv").read_text(encoding="utf-8").splitlines()
+            assert lines[1:3] == ["1,true,2,,,,1,1", "2,true,4,,,,2,2"]
+    assert taken == ["_from_parquet"] * 3 + ["_from_rows"] * 3

@@ -471,7 +471,8 @@ def _eval_batch_file(
                 sys.stdout.flush()
                 out = sys.stdout.buffer
             if args.engine == "spark":
-                counts = spark.run_spark(plan, data, out, fmt, args.spark_master)
+                console = not args.quiet and sys.stderr.isatty()
+                counts = spark.run_spark(plan, data, out, fmt, args.spark_master, progress, console)
             else:
                 counts = columnar.run_batch(plan, data, out, fmt, args.engine, args.jobs, progress)
             out.flush()

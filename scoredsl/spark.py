@@ -29,6 +29,7 @@ from scoredsl.columnar import (
     CHUNK,
     ROW,
     Explainer,
+    Progress,
     Reread,
     column_types,
     csv_header,
@@ -49,7 +50,7 @@ class EngineUnavailable(Exception):
     """pyspark is not installed."""
 
 
-def _session(master: str | None) -> Any:
+def _session(master: str | None, console: bool) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -58,29 +59,53 @@ def _session(master: str | None) -> Any:
         ) from None
     builder = SparkSession.builder.appName("scoredsl").master(master or "local[*]")
     builder = builder.config("spark.ui.enabled", "false").config("spark.sql.ansi.enabled", "true")
-    return builder.getOrCreate()
+    # Spark's own bar (its stages) on a terminal: the rows reach the driver only at the end
+    builder = builder.config("spark.ui.showConsoleProgress", str(console).lower())
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")  # not its warnings among the batch's messages
+    return spark
 
 
 def run_spark(
-    plan: Plan, data: Path, out: IO[bytes], fmt: str, master: str | None = None
+    plan: Plan,
+    data: Path,
+    out: IO[bytes],
+    fmt: str,
+    master: str | None = None,
+    progress: Progress | None = None,
+    console: bool = False,
 ) -> tuple[int, int]:
-    """Evaluate the batch on Spark; return (rows, failed rows)."""
-    spark = _session(master)
-    header = read_header(data, blank_lines=False) if data.suffix.lower() == ".csv" else None
+    """Evaluate the batch on Spark; return (rows, failed rows). `progress` hears of the rows
+    written; `console` shows Spark's own progress bar (its stages) on stderr."""
+    spark = _session(master, console)
     try:
-        if header is not None and _fits(plan, header):
-            lines = _numbered_lines(spark, data, len(header))
-            if lines is not None:
-                return _from_lines(spark, plan, header, lines, out, fmt)
-        texts = _text_columns(data)
-        if texts is not None and _fits(plan, texts):
-            return _from_parquet(spark, plan, data, texts, out, fmt)
-        batch = _batch(data)
-        if batch is None or not _fits(plan, batch[0]):
-            return run_batch(plan, data, out, fmt, "python")
-        return _from_rows(spark, plan, *batch, out, fmt)
+        source = _register(spark, plan, data)
+        if source is not None:
+            return _score(spark, plan, out, fmt, progress, *source)
     except Reread:  # a row Python reads differently on its own
-        return run_batch(plan, data, out, fmt, "python")
+        pass
+    return run_batch(plan, data, out, fmt, "python", progress=progress)
+
+
+Source = tuple[list[str], Cells, str | None]  # header, a flagged row's cells, carried column
+
+
+def _register(spark: Any, plan: Plan, data: Path) -> Source | None:
+    """The batch as the view `batch` (text cells named by the header, and ROW): read by the
+    workers where they read it as Python does, else on the driver; None for a batch only
+    the Python engine reads."""
+    header = read_header(data, blank_lines=False) if data.suffix.lower() == ".csv" else None
+    if header is not None and _fits(plan, header):
+        lines = _numbered_lines(spark, data, len(header))
+        if lines is not None:
+            return _from_lines(header, lines)
+    texts = _text_columns(data)
+    if texts is not None and _fits(plan, texts):
+        return _from_parquet(spark, data, texts)
+    batch = _batch(data)
+    if batch is None or not _fits(plan, batch[0]):
+        return None
+    return _from_rows(spark, *batch)
 
 
 def _fits(plan: Plan, header: list[str]) -> bool:
@@ -138,11 +163,9 @@ def _numbered_lines(spark: Any, data: Path, width: int) -> Any | None:
     return numbered.filter((F.col(ROW) > 1) & (text != ""))
 
 
-def _from_lines(
-    spark: Any, plan: Plan, header: list[str], lines: Any, out: IO[bytes], fmt: str
-) -> tuple[int, int]:
-    """Numbered lines (`_numbered_lines`) split into their cells on the workers and scored;
-    a flagged row's cells are its line's, split as Python's csv module splits it."""
+def _from_lines(header: list[str], lines: Any) -> Source:
+    """Numbered lines (`_numbered_lines`) split into their cells on the workers; a flagged
+    row's cells are its line's, split as Python's csv module splits it."""
     from pyspark.sql import functions as F
 
     cells = F.split(F.col(LINE), ",", -1)
@@ -150,7 +173,7 @@ def _from_lines(
         F.col(ROW), F.col(LINE), *(cells.getItem(k).alias(h) for k, h in enumerate(header))
     )
     frame.createOrReplaceTempView("batch")
-    return _score(spark, plan, header, out, fmt, lambda _, row: str(row[LINE]).split(","), LINE)
+    return header, lambda _, row: str(row[LINE]).split(","), LINE
 
 
 # ---- Parquet of text columns, read by the workers --------------------------------------------
@@ -168,9 +191,7 @@ def _text_columns(data: Path) -> list[str] | None:
     return list(types)
 
 
-def _from_parquet(
-    spark: Any, plan: Plan, data: Path, header: list[str], out: IO[bytes], fmt: str
-) -> tuple[int, int]:
+def _from_parquet(spark: Any, data: Path, header: list[str]) -> Source:
     """A Parquet batch of text columns read by the workers, each row numbered by its
     place in the file (`_metadata.row_index`, from 1 as `scoredsl.batch` counts)."""
     from pyspark.sql import functions as F
@@ -180,7 +201,7 @@ def _from_parquet(
     texts = F.to_json(F.array(*(F.coalesce(c, F.lit("")) for c in columns)))
     number = (F.col("_metadata.row_index") + 1).alias(ROW)
     frame.select(number, texts.alias(CELLS), *columns).createOrReplaceTempView("batch")
-    return _score(spark, plan, header, out, fmt, lambda _, row: json.loads(row[CELLS]), CELLS)
+    return header, lambda _, row: list(json.loads(row[CELLS])), CELLS
 
 
 # ---- any other batch, read on the driver -----------------------------------------------------
@@ -206,10 +227,8 @@ def _batch(data: Path) -> tuple[list[str], list[list[str]]] | None:
     return header, rows
 
 
-def _from_rows(
-    spark: Any, plan: Plan, header: list[str], rows: list[list[str]], out: IO[bytes], fmt: str
-) -> tuple[int, int]:
-    """Rows read on the driver (`_batch`) handed to Spark and scored."""
+def _from_rows(spark: Any, header: list[str], rows: list[list[str]]) -> Source:
+    """Rows read on the driver (`_batch`) handed to Spark."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     schema = StructType(
@@ -218,7 +237,7 @@ def _from_rows(
     frame = spark.createDataFrame(rows, schema)
     frame.withColumn(ROW, frame[ROW].cast(LongType())).createOrReplaceTempView("batch")
     batch = {int(r[0]): r[1:] for r in rows}
-    return _score(spark, plan, header, out, fmt, lambda number, _: batch[number])
+    return header, lambda number, _: batch[number], None
 
 
 # ---- scoring and writing ---------------------------------------------------------------------
@@ -227,11 +246,12 @@ def _from_rows(
 def _score(
     spark: Any,
     plan: Plan,
-    header: list[str],
     out: IO[bytes],
     fmt: str,
+    progress: Progress | None,
+    header: list[str],
     cells_of: Cells,
-    carry: str | None = None,
+    carry: str | None,
 ) -> tuple[int, int]:
     """Score the view `batch` and write `fmt` to `out`: the rows come to the driver in
     order, a partition at a time (JSONL rebuilt from the explained query's columns, as on
@@ -256,9 +276,10 @@ def _score(
         with target.open("w", encoding="utf-8", newline="") as handle:
             if explain:
                 explainer = _Explainer(plan, header, list(result.columns), cells_of)
-                written, failed = write_results(map(explainer, _chunks(rows)), handle)
+                chunks = map(explainer, _chunks(rows))
+                written, failed = write_results(chunks, handle, progress)
             else:
-                written, failed = _write_csv(plan, header, rows, handle, cells_of)
+                written, failed = _write_csv(plan, header, rows, handle, cells_of, progress)
         if fmt == "parquet":
             csv_to_parquet(plan, target, out)
         else:
@@ -296,7 +317,12 @@ def _csv_line(names: list[str]) -> Any:
 
 
 def _write_csv(
-    plan: Plan, header: list[str], rows: Iterator[Any], out: IO[str], cells_of: Cells
+    plan: Plan,
+    header: list[str],
+    rows: Iterator[Any],
+    out: IO[str],
+    cells_of: Cells,
+    progress: Progress | None,
 ) -> tuple[int, int]:
     """The CSV output of the scored rows, in order; a flagged row is the Python engine's
     (nothing for a blank row, which Python skips)."""
@@ -307,12 +333,16 @@ def _write_csv(
         if not r["_python"]:
             out.write(r[CSV_LINE] + "\n")
             written += 1
-            continue
-        for _, cells, bad in python_cells(plan, header, [(r[ROW], cells_of(r[ROW], r))]):
-            failed += bad
-            if cells is not None:
-                writer.writerow(cells)
-                written += 1
+        else:
+            for _, cells, bad in python_cells(plan, header, [(r[ROW], cells_of(r[ROW], r))]):
+                failed += bad
+                if cells is not None:
+                    writer.writerow(cells)
+                    written += 1
+        if progress is not None and written % CHUNK == 0:
+            progress(written, failed)
+    if progress is not None:
+        progress(written, failed)
     return written, failed
 
 

@@ -151,11 +151,17 @@ def test_bad_rows_mixed_in_keep_their_python_errors(tmp_path: Path, style: str) 
     assert lines[8] == "r7,true,830.15,four_star,四星级,,37,43,86,260.75,187.4,216"
 
 
+def two_items(folder: Path) -> Path:
+    """A scheme of two judged items, `a` and `b`, of 10 points each."""
+    scheme = folder / "s.score"
+    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    return scheme
+
+
 def test_a_row_of_another_cell_count_in_plain_lines_keeps_its_python_error(
     tmp_path: Path,
 ) -> None:
-    scheme = tmp_path / "s.score"
-    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    scheme = two_items(tmp_path)
     data = tmp_path / "short.csv"
     data.write_text("id,a,b\nr1,1,2\nr2,3\nr3,4,5,6\nr4,7,8\n", encoding="utf-8")
     assert plain_lines(data)
@@ -413,11 +419,12 @@ def test_parquet_in_and_out_match_between_engines(tmp_path: Path) -> None:
 # ---- Spark ------------------------------------------------------------------------------------
 
 HAS_SPARK = importlib.util.find_spec("pyspark") is not None
-
-
-@pytest.mark.skipif(
+NEEDS_SPARK = pytest.mark.skipif(
     not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
 )
+
+
+@NEEDS_SPARK
 def test_spark_gives_the_python_bytes(
     construct_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -470,9 +477,7 @@ def _lines_batch(rows: int, ids: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.skipif(
-    not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
-)
+@NEEDS_SPARK
 def test_spark_numbers_lines_read_by_its_workers_as_python_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -480,8 +485,7 @@ def test_spark_numbers_lines_read_by_its_workers_as_python_does(
 
     from scoredsl import spark as spark_engine
 
-    scheme = tmp_path / "s.score"
-    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    scheme = two_items(tmp_path)
     session = SparkSession.builder.master("local[2]").getOrCreate()
     session.conf.set("spark.sql.files.maxPartitionBytes", "1000")  # blocks of 1 KB: lines
     session.conf.set("spark.sql.files.openCostInBytes", "0")  # cross their ends
@@ -1048,16 +1052,13 @@ def test_a_bug_rebuilding_one_row_costs_only_that_row(
     assert docs[0]["total"] == docs[2]["total"] == Decimal("838.15")
 
 
-@pytest.mark.skipif(
-    not HAS_SPARK, reason="pyspark is not installed (pip install 'scoredsl[spark]')"
-)
+@NEEDS_SPARK
 def test_spark_reads_text_parquet_on_its_workers_and_typed_parquet_on_the_driver(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scoredsl import spark as spark_engine
 
-    scheme = tmp_path / "s.score"
-    scheme.write_text('scheme s "t" {\n  item a "A" 10\n  item b "B" 10\n}\n', encoding="utf-8")
+    scheme = two_items(tmp_path)
     con = duckdb.connect()
     text, typed = tmp_path / "text.parquet", tmp_path / "typed.parquet"
     for path, ids in ((text, False), (typed, True)):  # no ids: a row's number is its id

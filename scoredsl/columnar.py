@@ -214,28 +214,11 @@ def _source(
         table, cols = _split_lines(data, header)
         first = 1
     else:
-        types = exp.Struct(
-            expressions=[
-                exp.PropertyEQ(this=string(f"c{k}"), expression=string("VARCHAR"))
-                for k in range(len(header))
-            ]
-        )
-        options = {
-            "header": exp.false(),
-            "skip": exp.Literal.number(1),
-            "delim": string(","),
-            "quote": string('"'),
-            "escape": string('"'),
-            "comment": string(""),  # no line is a comment (DuckDB may guess `#`)
-            "strict_mode": exp.true(),
-            "columns": types,
-            "encoding": string("utf-8"),
-        }
-        args = [
-            string(str(data)),
-            *(exp.EQ(this=exp.var(k), expression=v) for k, v in options.items()),
-        ]
-        table = exp.Anonymous(this="read_csv", expressions=args)
+        table = _read_csv(
+            data, [f"c{k}" for k in range(len(header))], header=exp.false(),
+            skip=exp.Literal.number(1), delim=string(","), quote=string('"'),
+            escape=string('"'), strict_mode=exp.true(), encoding=string("utf-8"),
+        )  # fmt: skip
         cols = [exp.alias_(exp.column(f"c{k}"), h, quoted=True) for k, h in enumerate(header)]
         first = 1  # row_number() starts at 1; the CSV's first data line is line 2
     if not numbered:
@@ -266,36 +249,38 @@ def _holds(data: Path, needles: tuple[bytes, ...]) -> bool | None:
             return any(view.find(needle) >= 0 for needle in needles)
 
 
+def _read_csv(path: Path, columns: Sequence[str], **options: exp.Expr) -> exp.Expr:
+    """DuckDB's `read_csv` of `path` with `options`, every one of `columns` as text, and no
+    line taken for a comment (DuckDB may guess `#`)."""
+    string = exp.Literal.string
+    types = exp.Struct(
+        expressions=[exp.PropertyEQ(this=string(c), expression=string("VARCHAR")) for c in columns]
+    )
+    options = {**options, "columns": types, "comment": string("")}
+    return exp.Anonymous(
+        this="read_csv",
+        expressions=[
+            string(str(path)),
+            *(exp.EQ(this=exp.var(k), expression=v) for k, v in options.items()),
+        ],
+    )
+
+
 def _split_lines(data: Path, header: list[str]) -> tuple[exp.Expr, list[exp.Expr]]:
     """A batch of `plain_lines` as (table, cells named by the header): each line read whole
     and split on its commas, which costs DuckDB about half of what its CSV reader spends
     finding 70 cells. An empty cell is NULL, as that reader makes it; blank lines are
     skipped, as it skips them; a line of another cell count stops the query, as it does."""
     string = exp.Literal.string
-    options = {
-        "header": exp.false(),
-        "skip": exp.Literal.number(1),
-        "delim": string(LINE),
-        "quote": string(""),
-        "escape": string(""),
-        "comment": string(""),
-        "strict_mode": exp.true(),
-        "columns": exp.Struct(
-            expressions=[exp.PropertyEQ(this=string("line"), expression=string("VARCHAR"))]
-        ),
-        "encoding": string("utf-8"),
-    }
-    read = exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            string(str(data)),
-            *(exp.EQ(this=exp.var(k), expression=v) for k, v in options.items()),
-        ],
-    )
+    read = _read_csv(
+        data, ["line"], header=exp.false(), skip=exp.Literal.number(1), delim=string(LINE),
+        quote=string(""), escape=string(""), strict_mode=exp.true(), encoding=string("utf-8"),
+    )  # fmt: skip
     line = exp.column("line", quoted=True)
     cells = exp.column("_cells", quoted=True)
     split = exp.alias_(exp.func("STRING_SPLIT", line, string(",")), "_cells", quoted=True)
-    lines = exp.select(split).from_(read).where(exp.Not(this=_null(line.copy())))
+    blank = exp.Is(this=line.copy(), expression=exp.Null())
+    lines = exp.select(split).from_(read).where(exp.Not(this=blank))
     whole = exp.If(
         this=exp.EQ(this=exp.func("LEN", cells.copy()), expression=exp.Literal.number(len(header))),
         true=exp.true(),
@@ -319,10 +304,6 @@ def _split_lines(data: Path, header: list[str]) -> tuple[exp.Expr, list[exp.Expr
         for k, h in enumerate(header)
     ]
     return table, cols
-
-
-def _null(e: exp.Expr) -> exp.Expr:
-    return exp.Is(this=e, expression=exp.Null())
 
 
 def column_types(data: Path) -> dict[str, str]:
@@ -850,23 +831,8 @@ def _copy(con: Any, query: exp.Select, target: Path, fmt: str) -> int:
 
 def _scan_csv(path: Path, names: list[str]) -> exp.Select:
     """A CSV file with a header of `names`, every cell as text."""
-    types = exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR"))
-            for n in names
-        ]
-    )
-    source = exp.Anonymous(
-        this="read_csv",
-        expressions=[
-            exp.Literal.string(str(path)),
-            exp.EQ(this=exp.var("header"), expression=exp.true()),
-            exp.EQ(this=exp.var("columns"), expression=types),
-            exp.EQ(this=exp.var("quote"), expression=exp.Literal.string('"')),
-            exp.EQ(this=exp.var("escape"), expression=exp.Literal.string('"')),
-            exp.EQ(this=exp.var("comment"), expression=exp.Literal.string("")),
-        ],
-    )
+    quote = exp.Literal.string('"')
+    source = _read_csv(path, names, header=exp.true(), quote=quote, escape=quote.copy())
     return exp.select(*(exp.column(n, quoted=True) for n in names)).from_(source)
 
 
